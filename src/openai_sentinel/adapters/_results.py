@@ -1,0 +1,53 @@
+"""What a wrapped OpenAI method returned: a model, a stream, or a raw-response wrapper."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from openai import AsyncStream, Stream
+from openai._legacy_response import LegacyAPIResponse
+from openai._response import APIResponse, AsyncAPIResponse
+from openai._types import NotGiven, Omit
+
+__all__ = [
+    "RAW_RESPONSE_HEADER",
+    "is_async_stream",
+    "is_raw",
+    "is_stream",
+    "is_omitted",
+    "is_unread",
+    "replace_parsed",
+]
+
+RAW_RESPONSE_HEADER: Final = "X-Stainless-Raw-Response"
+"""Header the client's ``with_raw_response`` / ``with_streaming_response`` wrappers add."""
+
+
+def is_stream(result: Any) -> bool:
+    """A synchronous ``openai.Stream``."""
+    return isinstance(result, Stream)
+
+
+def is_async_stream(result: Any) -> bool:
+    """An ``openai.AsyncStream``."""
+    return isinstance(result, AsyncStream)
+
+
+def is_raw(result: Any) -> bool:
+    """A ``with_raw_response`` result whose body was read and can be parsed (and cached)."""
+    return isinstance(result, LegacyAPIResponse)
+
+
+def is_unread(result: Any) -> bool:
+    """A ``with_streaming_response`` result whose body must not be read by us."""
+    return isinstance(result, (APIResponse, AsyncAPIResponse))
+
+
+def replace_parsed(raw: Any, parsed: Any) -> None:
+    """Make ``raw.parse()`` return ``parsed`` (our stream proxy) from now on."""
+    raw._parsed_by_type[raw._cast_to] = parsed
+
+
+def is_omitted(value: Any) -> bool:
+    """The client's ``NOT_GIVEN`` / ``omit`` placeholders for an absent argument."""
+    return isinstance(value, (NotGiven, Omit))

@@ -1,0 +1,272 @@
+"""Chat Completions: ``chat.completions.create`` / ``parse`` requests, responses and chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import semconv
+from ..exchange import Exchange, Message
+from . import _chat_content
+from ._results import RAW_RESPONSE_HEADER, is_omitted
+from ._common import as_float, as_int, as_str, field, provider_of, server_of
+
+__all__ = ["ChatStreamAccumulator", "read_request", "read_response", "with_stream_usage"]
+
+_JSON_FORMATS = frozenset({"json_object", "json_schema"})
+
+
+def _output_type(response_format: Any) -> str | None:
+    if isinstance(response_format, type):  # a pydantic model given to ``parse``
+        return "json"
+    kind = as_str(field(response_format, "type")) if response_format is not None else None
+    if kind is None:
+        return None
+    return "json" if kind in _JSON_FORMATS else kind
+
+
+def _stop_sequences(stop: Any) -> list[str] | None:
+    if isinstance(stop, str):
+        return [stop]
+    if isinstance(stop, (list, tuple)) and all(isinstance(item, str) for item in stop):
+        return list(stop)
+    return None
+
+
+def _service_tier(kwargs: Mapping[str, Any]) -> str | None:
+    tier = kwargs.get("service_tier")
+    if tier is None:
+        extra = kwargs.get("extra_body")
+        if isinstance(extra, Mapping):
+            tier = extra.get("service_tier")
+    tier = as_str(tier)
+    return None if tier == "auto" else tier
+
+
+def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: bool) -> Exchange:
+    """An :class:`Exchange` holding what a chat request asked for."""
+    address, port = server_of(client)
+    get = kwargs.get
+    exchange = Exchange(
+        operation=semconv.OPERATION_CHAT,
+        provider=provider_of(client),
+        api_type=semconv.API_TYPE_CHAT_COMPLETIONS,
+        request_model=as_str(get("model")),
+        server_address=address,
+        server_port=port,
+        stream=get("stream") is True,
+        temperature=as_float(get("temperature")),
+        top_p=as_float(get("top_p")),
+        max_tokens=as_int(get("max_completion_tokens")) or as_int(get("max_tokens")),
+        frequency_penalty=as_float(get("frequency_penalty")),
+        presence_penalty=as_float(get("presence_penalty")),
+        seed=as_int(get("seed")),
+    )
+    stop = get("stop")
+    if stop is not None:
+        exchange.stop_sequences = _stop_sequences(stop)
+    choices = as_int(get("n"))
+    if choices is not None and choices != 1:
+        exchange.choice_count = choices
+    response_format = get("response_format")
+    if response_format is not None:
+        exchange.output_type = _output_type(response_format)
+    if "service_tier" in kwargs or "extra_body" in kwargs:
+        exchange.request_service_tier = _service_tier(kwargs)
+    if capture_content:
+        messages = _chat_content.input_messages(get("messages"))
+        exchange.input_messages = messages
+        exchange.system_instructions = _chat_content.system_instructions(messages) or None
+        tools = get("tools")
+        if tools is not None:
+            exchange.tool_definitions = _chat_content.tool_definitions(tools) or None
+    return exchange
+
+
+def with_stream_usage(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``kwargs`` with ``stream_options.include_usage`` turned on, or ``None`` to leave as is.
+
+    Left as is: the caller already decided on ``include_usage``, passed options we do
+    not understand, or reads the raw body (an extra chunk would show there).
+    """
+    headers = kwargs.get("extra_headers")
+    if isinstance(headers, Mapping) and RAW_RESPONSE_HEADER in headers:
+        return None
+    options = kwargs.get("stream_options")
+    if isinstance(options, Mapping):
+        if "include_usage" in options:
+            return None
+        return {**kwargs, "stream_options": {**options, "include_usage": True}}
+    if options is None or is_omitted(options):
+        return {**kwargs, "stream_options": {"include_usage": True}}
+    return None
+
+
+def _read_usage(exchange: Exchange, usage: Any) -> None:
+    exchange.input_tokens = as_int(getattr(usage, "prompt_tokens", None))
+    exchange.output_tokens = as_int(getattr(usage, "completion_tokens", None))
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    if prompt_details is not None:
+        exchange.cache_read_input_tokens = as_int(getattr(prompt_details, "cached_tokens", None))
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    if completion_details is not None:
+        exchange.reasoning_output_tokens = as_int(
+            getattr(completion_details, "reasoning_tokens", None)
+        )
+
+
+def read_response(exchange: Exchange, completion: Any, *, capture_content: bool) -> None:
+    """Copy what a ``ChatCompletion`` says into ``exchange``."""
+    exchange.response_id = as_str(getattr(completion, "id", None))
+    exchange.response_model = as_str(getattr(completion, "model", None))
+    exchange.response_service_tier = as_str(getattr(completion, "service_tier", None))
+    exchange.system_fingerprint = as_str(getattr(completion, "system_fingerprint", None))
+    choices = getattr(completion, "choices", None) or ()
+    exchange.finish_reasons = [
+        as_str(getattr(choice, "finish_reason", None)) or semconv.FINISH_REASON_ERROR
+        for choice in choices
+    ]
+    usage = getattr(completion, "usage", None)
+    if usage is not None:
+        _read_usage(exchange, usage)
+    if capture_content:
+        outputs: list[Message] = []
+        for choice, finish in zip(choices, exchange.finish_reasons):
+            message = getattr(choice, "message", None)
+            outputs.append(
+                _chat_content.output_message(
+                    as_str(getattr(message, "role", None)),
+                    as_str(getattr(message, "content", None)),
+                    as_str(getattr(message, "refusal", None)),
+                    getattr(message, "tool_calls", None),
+                    finish,
+                )
+            )
+        exchange.output_messages = outputs
+
+
+class _ChoiceText:
+    """Deltas of one streamed choice, kept only when content capture is on."""
+
+    __slots__ = ("role", "text", "refusal", "tool_calls")
+
+    def __init__(self) -> None:
+        self.role: str | None = None
+        self.text: list[str] = []
+        self.refusal: list[str] = []
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+
+    def add(self, delta: Any) -> None:
+        role = getattr(delta, "role", None)
+        if role:
+            self.role = role
+        content = getattr(delta, "content", None)
+        if content:
+            self.text.append(content)
+        refusal = getattr(delta, "refusal", None)
+        if refusal:
+            self.refusal.append(refusal)
+        for call in getattr(delta, "tool_calls", None) or ():
+            slot = self.tool_calls.setdefault(
+                getattr(call, "index", 0), {"id": None, "name": None, "arguments": []}
+            )
+            slot["id"] = slot["id"] or getattr(call, "id", None)
+            function = getattr(call, "function", None)
+            if function is not None:
+                slot["name"] = slot["name"] or getattr(function, "name", None)
+                arguments = getattr(function, "arguments", None)
+                if arguments:
+                    slot["arguments"].append(arguments)
+
+    def message(self, finish: str) -> Message:
+        calls = [
+            {"id": c["id"], "function": {"name": c["name"], "arguments": "".join(c["arguments"])}}
+            for _, c in sorted(self.tool_calls.items())
+        ]
+        return _chat_content.output_message(
+            self.role, "".join(self.text), "".join(self.refusal), calls, finish
+        )
+
+
+class ChatStreamAccumulator:
+    """Folds ``ChatCompletionChunk``s into the few values the telemetry needs.
+
+    It keeps references, never copies of chunks; text is only kept when content
+    capture is on.
+    """
+
+    __slots__ = (
+        "_capture",
+        "_finish",
+        "_texts",
+        "_usage",
+        "fingerprint",
+        "model",
+        "response_id",
+        "service_tier",
+    )
+
+    def __init__(self, *, capture_content: bool) -> None:
+        self._capture = capture_content
+        self._finish: dict[int, str | None] = {}
+        self._texts: dict[int, _ChoiceText] = {}
+        self._usage: Any = None
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.service_tier: str | None = None
+        self.fingerprint: str | None = None
+
+    def add(self, chunk: Any) -> bool:
+        """Take one chunk; return True when it only carries usage (no choices)."""
+        if self.response_id is None:
+            self.response_id = getattr(chunk, "id", None)
+            self.model = getattr(chunk, "model", None)
+        tier = getattr(chunk, "service_tier", None)
+        if tier is not None:
+            self.service_tier = tier
+        fingerprint = getattr(chunk, "system_fingerprint", None)
+        if fingerprint is not None:
+            self.fingerprint = fingerprint
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self._usage = usage
+        choices = getattr(chunk, "choices", None)
+        if not choices:
+            return usage is not None
+        finish = self._finish
+        for choice in choices:
+            index = choice.index
+            reason = choice.finish_reason
+            if reason is not None or index not in finish:
+                finish[index] = reason
+            if self._capture:
+                text = self._texts.get(index)
+                if text is None:
+                    text = self._texts[index] = _ChoiceText()
+                text.add(choice.delta)
+        return False
+
+    def fill(self, exchange: Exchange) -> None:
+        """Copy what the chunks so far said into ``exchange``.
+
+        A choice that never received its finish reason (the stream ended early or
+        failed) reports ``error`` at its position, as the conventions ask.
+        """
+        exchange.response_id = as_str(self.response_id)
+        exchange.response_model = as_str(self.model)
+        exchange.response_service_tier = as_str(self.service_tier)
+        exchange.system_fingerprint = as_str(self.fingerprint)
+        expected = max(exchange.choice_count or 1, (max(self._finish) + 1) if self._finish else 0)
+        reasons = [
+            as_str(self._finish.get(index)) or semconv.FINISH_REASON_ERROR
+            for index in range(expected)
+        ]
+        exchange.finish_reasons = reasons
+        if self._usage is not None:
+            _read_usage(exchange, self._usage)
+        if self._capture:
+            exchange.output_messages = [
+                self._texts[index].message(reasons[index]) if index in self._texts else
+                {"role": "assistant", "parts": [], "finish_reason": reasons[index]}
+                for index in range(expected)
+            ]

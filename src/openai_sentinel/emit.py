@@ -1,0 +1,226 @@
+"""OpenTelemetry output: an :class:`Exchange` becomes span attributes and metric points.
+
+All names come from :mod:`openai_sentinel.semconv`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.metrics import Histogram, Meter, MeterProvider, get_meter
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.trace import get_tracer
+from opentelemetry.util.types import AttributeValue
+
+from . import semconv
+from ._version import __version__
+from .config import Settings
+from .content import serialize_content
+from .exchange import Exchange
+
+__all__ = ["Telemetry"]
+
+Attributes = dict[str, AttributeValue]
+
+
+def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
+    return meter.create_histogram(
+        name,
+        unit=unit,
+        description=semconv.METRIC_DESCRIPTIONS[name],
+        explicit_bucket_boundaries_advisory=list(buckets),
+    )
+
+
+class Telemetry:
+    """The tracer, the instruments and the settings of one ``instrument()`` call."""
+
+    __slots__ = ("_chunk_gap", "_duration", "_first_chunk", "_tokens", "settings", "tracer")
+
+    def __init__(
+        self,
+        settings: Settings,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tracer: Tracer = get_tracer(
+            semconv.INSTRUMENTATION_SCOPE,
+            __version__,
+            tracer_provider,
+            schema_url=semconv.SCHEMA_URL,
+        )
+        meter = get_meter(
+            semconv.INSTRUMENTATION_SCOPE,
+            __version__,
+            meter_provider,
+            schema_url=semconv.SCHEMA_URL,
+        )
+        self._duration = _histogram(
+            meter, semconv.METRIC_OPERATION_DURATION, "s", semconv.DURATION_BUCKETS
+        )
+        self._tokens = _histogram(
+            meter, semconv.METRIC_TOKEN_USAGE, "{token}", semconv.TOKEN_BUCKETS
+        )
+        self._first_chunk = _histogram(
+            meter, semconv.METRIC_TIME_TO_FIRST_CHUNK, "s", semconv.DURATION_BUCKETS
+        )
+        self._chunk_gap = _histogram(
+            meter, semconv.METRIC_TIME_PER_OUTPUT_CHUNK, "s", semconv.DURATION_BUCKETS
+        )
+
+    # -- spans ---------------------------------------------------------------------
+
+    def start_span(self, exchange: Exchange, start_time: int) -> Span:
+        """Start the CLIENT span of ``exchange`` with the attributes known before the call."""
+        model = exchange.request_model
+        name = f"{exchange.operation} {model}" if model else exchange.operation
+        return self.tracer.start_span(
+            name,
+            kind=SpanKind.CLIENT,
+            attributes=self.request_attributes(exchange),
+            start_time=start_time,
+        )
+
+    def request_attributes(self, exchange: Exchange) -> Attributes:
+        """Span attributes describing the request."""
+        attributes: Attributes = {
+            semconv.GEN_AI_OPERATION_NAME: exchange.operation,
+            semconv.GEN_AI_PROVIDER_NAME: exchange.provider,
+            semconv.OPENAI_API_TYPE: exchange.api_type,
+        }
+        optional: tuple[tuple[str, Any], ...] = (
+            (semconv.GEN_AI_REQUEST_MODEL, exchange.request_model),
+            (semconv.SERVER_ADDRESS, exchange.server_address),
+            (semconv.SERVER_PORT, exchange.server_port),
+            (semconv.GEN_AI_REQUEST_TEMPERATURE, exchange.temperature),
+            (semconv.GEN_AI_REQUEST_TOP_P, exchange.top_p),
+            (semconv.GEN_AI_REQUEST_MAX_TOKENS, exchange.max_tokens),
+            (semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY, exchange.frequency_penalty),
+            (semconv.GEN_AI_REQUEST_PRESENCE_PENALTY, exchange.presence_penalty),
+            (semconv.GEN_AI_REQUEST_STOP_SEQUENCES, exchange.stop_sequences),
+            (semconv.GEN_AI_REQUEST_SEED, exchange.seed),
+            (semconv.GEN_AI_REQUEST_CHOICE_COUNT, exchange.choice_count),
+            (semconv.GEN_AI_OUTPUT_TYPE, exchange.output_type),
+            (semconv.OPENAI_REQUEST_SERVICE_TIER, exchange.request_service_tier),
+        )
+        for key, value in optional:
+            if value is not None:
+                attributes[key] = value
+        if exchange.stream:
+            attributes[semconv.GEN_AI_REQUEST_STREAM] = True
+        if self.settings.capture_content:
+            self._add_content(
+                attributes,
+                (
+                    (semconv.GEN_AI_INPUT_MESSAGES, exchange.input_messages),
+                    (semconv.GEN_AI_SYSTEM_INSTRUCTIONS, exchange.system_instructions),
+                    (semconv.GEN_AI_TOOL_DEFINITIONS, exchange.tool_definitions),
+                ),
+            )
+        return attributes
+
+    def response_attributes(self, exchange: Exchange) -> Attributes:
+        """Span attributes describing the response (or how far it got)."""
+        attributes: Attributes = {}
+        optional: tuple[tuple[str, Any], ...] = (
+            (semconv.GEN_AI_RESPONSE_ID, exchange.response_id),
+            (semconv.GEN_AI_RESPONSE_MODEL, exchange.response_model),
+            (semconv.GEN_AI_RESPONSE_FINISH_REASONS, exchange.finish_reasons),
+            (semconv.GEN_AI_USAGE_INPUT_TOKENS, exchange.input_tokens),
+            (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, exchange.output_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, exchange.cache_read_input_tokens),
+            (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, exchange.reasoning_output_tokens),
+            (semconv.OPENAI_RESPONSE_SERVICE_TIER, exchange.response_service_tier),
+            (semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, exchange.system_fingerprint),
+            (semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, exchange.time_to_first_chunk),
+            (semconv.SENTINEL_STREAM_END, exchange.stream_end),
+            (semconv.ERROR_TYPE, exchange.error_type),
+        )
+        for key, value in optional:
+            if value is not None:
+                attributes[key] = value
+        if exchange.stream:
+            attributes[semconv.SENTINEL_STREAM_CHUNKS] = exchange.chunk_count
+        if exchange.usage_injected:
+            attributes[semconv.SENTINEL_STREAM_USAGE_INJECTED] = True
+        if exchange.response_unread:
+            attributes[semconv.SENTINEL_RESPONSE_UNREAD] = True
+        if self.settings.capture_content:
+            self._add_content(
+                attributes, ((semconv.GEN_AI_OUTPUT_MESSAGES, exchange.output_messages),)
+            )
+        return attributes
+
+    def _add_content(
+        self, attributes: Attributes, items: tuple[tuple[str, list[Any] | None], ...]
+    ) -> None:
+        limit = self.settings.content_max_length
+        for key, value in items:
+            if value:
+                attributes[key] = serialize_content(value, limit)
+
+    def end_span(
+        self, span: Span, exchange: Exchange, error: BaseException | None, end_time: int
+    ) -> None:
+        """Set the response attributes and the status of ``span``, then end it."""
+        try:
+            if span.is_recording():
+                span.set_attributes(self.response_attributes(exchange))
+                if error is not None:
+                    span.set_status(Status(StatusCode.ERROR, str(error) or exchange.error_type))
+                    if isinstance(error, Exception):
+                        span.record_exception(error)
+        finally:
+            span.end(end_time=end_time)
+
+    # -- metrics -------------------------------------------------------------------
+
+    def metric_attributes(self, exchange: Exchange) -> Attributes:
+        """Low-cardinality attributes shared by every metric point of ``exchange``."""
+        attributes: Attributes = {
+            semconv.GEN_AI_OPERATION_NAME: exchange.operation,
+            semconv.GEN_AI_PROVIDER_NAME: exchange.provider,
+        }
+        optional = (
+            (semconv.GEN_AI_REQUEST_MODEL, exchange.request_model),
+            (semconv.SERVER_ADDRESS, exchange.server_address),
+            (semconv.SERVER_PORT, exchange.server_port),
+            (semconv.GEN_AI_RESPONSE_MODEL, exchange.response_model),
+            (semconv.OPENAI_RESPONSE_SERVICE_TIER, exchange.response_service_tier),
+            (semconv.ERROR_TYPE, exchange.error_type),
+        )
+        for key, value in optional:
+            if value is not None:
+                attributes[key] = value
+        return attributes
+
+    def record_metrics(
+        self,
+        exchange: Exchange,
+        duration: float,
+        chunk_gaps: list[float] | None,
+        context: Context | None,
+    ) -> None:
+        """Record the duration, token and (for streams) chunk-timing points of ``exchange``."""
+        attributes = self.metric_attributes(exchange)
+        self._duration.record(duration, attributes, context)
+        if exchange.input_tokens is not None:
+            self._tokens.record(
+                exchange.input_tokens,
+                {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT},
+                context,
+            )
+        if exchange.output_tokens is not None:
+            self._tokens.record(
+                exchange.output_tokens,
+                {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT},
+                context,
+            )
+        if exchange.time_to_first_chunk is not None:
+            self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
+        if chunk_gaps:
+            record_gap = self._chunk_gap.record
+            for gap in chunk_gaps:
+                record_gap(gap, attributes, context)

@@ -1,0 +1,75 @@
+"""The life of one instrumented call: span start, timing, and finalization exactly once."""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from opentelemetry.context import Context
+from opentelemetry.trace import set_span_in_context
+
+from ._errors import report_internal_error
+from .adapters._common import error_type_of
+from .emit import Telemetry
+from .exchange import Exchange
+
+__all__ = ["Invocation", "StreamEnd"]
+
+
+class StreamEnd:
+    """Values of ``sentinel.stream.end``: how a stream's span came to end."""
+
+    COMPLETED: Final = "completed"
+    ERROR: Final = "error"
+    CLOSED: Final = "closed"
+    ABANDONED: Final = "abandoned"
+
+
+class Invocation:
+    """One call's span and clock. :meth:`finish` ends both, once, whatever happens."""
+
+    __slots__ = ("_done", "context", "exchange", "span", "start_ns", "started", "telemetry")
+
+    def __init__(self, telemetry: Telemetry, exchange: Exchange) -> None:
+        self.telemetry = telemetry
+        self.exchange = exchange
+        self.start_ns = time.time_ns()
+        self.started = time.perf_counter()
+        self.span = telemetry.start_span(exchange, self.start_ns)
+        self.context: Context = set_span_in_context(self.span)
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        """True once :meth:`finish` has run."""
+        return self._done
+
+    def finish(
+        self,
+        error: BaseException | None = None,
+        *,
+        ended_at: float | None = None,
+        chunk_gaps: list[float] | None = None,
+    ) -> None:
+        """End the span and record the metrics; later calls do nothing.
+
+        ``ended_at`` (a ``perf_counter`` reading) backdates the end, e.g. to the last
+        chunk of an abandoned stream, so the span and the duration metric agree.
+        """
+        if self._done:
+            return
+        self._done = True
+        exchange = self.exchange
+        duration = (time.perf_counter() if ended_at is None else ended_at) - self.started
+        if error is not None:
+            exchange.error_type = error_type_of(error)
+        try:
+            self.telemetry.end_span(
+                self.span, exchange, error, self.start_ns + int(duration * 1e9)
+            )
+        except Exception:
+            report_internal_error("span finalization")
+        try:
+            self.telemetry.record_metrics(exchange, duration, chunk_gaps, self.context)
+        except Exception:
+            report_internal_error("metric recording")

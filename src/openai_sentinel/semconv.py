@@ -1,0 +1,98 @@
+"""Every attribute, event and metric name openai-sentinel emits.
+
+Names defined by the OpenTelemetry GenAI semantic conventions v1.41 (``gen_ai.*``,
+``openai.*``, ``server.*``, ``error.type``) are used as the conventions spell them;
+anything the conventions do not define lives under the ``sentinel.*`` namespace.
+Documentation and tests read names from this module, never from string literals.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SCHEMA_URL: Final = "https://opentelemetry.io/schemas/1.41.0"
+INSTRUMENTATION_SCOPE: Final = "openai_sentinel"
+
+# -- span attributes: request ---------------------------------------------------------
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
+GEN_AI_REQUEST_TOP_P: Final = "gen_ai.request.top_p"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_STOP_SEQUENCES: Final = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_SEED: Final = "gen_ai.request.seed"
+GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
+OPENAI_API_TYPE: Final = "openai.api.type"
+OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
+
+# -- span attributes: response --------------------------------------------------------
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
+OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
+ERROR_TYPE: Final = "error.type"
+
+# -- span attributes: opt-in content ----------------------------------------------------
+GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
+GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
+
+# -- span attributes: project namespace ---------------------------------------------------
+SENTINEL_STREAM_END: Final = "sentinel.stream.end"
+"""How a stream ended: ``completed``, ``error``, ``closed`` (closed early) or ``abandoned``."""
+SENTINEL_STREAM_CHUNKS: Final = "sentinel.stream.chunks"
+"""Number of chunks the caller received from a stream."""
+SENTINEL_STREAM_USAGE_INJECTED: Final = "sentinel.stream.usage_injected"
+"""True when openai-sentinel added ``stream_options.include_usage`` to the request."""
+SENTINEL_RESPONSE_UNREAD: Final = "sentinel.response.unread"
+"""True for ``with_streaming_response`` calls, whose body the instrumentation never reads."""
+
+# -- metric attribute values ------------------------------------------------------------------
+GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
+TOKEN_TYPE_INPUT: Final = "input"
+TOKEN_TYPE_OUTPUT: Final = "output"
+
+# -- well-known values ---------------------------------------------------------------
+OPERATION_CHAT: Final = "chat"
+PROVIDER_OPENAI: Final = "openai"
+PROVIDER_AZURE_OPENAI: Final = "azure.ai.openai"
+API_TYPE_CHAT_COMPLETIONS: Final = "chat_completions"
+FINISH_REASON_ERROR: Final = "error"
+"""Reported for a choice whose finish reason was expected but never received."""
+ERROR_TYPE_OTHER: Final = "_OTHER"
+
+# -- metrics ----------------------------------------------------------------------
+METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
+METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
+METRIC_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
+
+DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)  # fmt: skip
+"""Advisory bucket boundaries (s) of the conventions for duration and chunk timings."""
+TOKEN_BUCKETS: Final = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+)  # fmt: skip
+"""Advisory bucket boundaries ({token}) of the conventions for token usage."""
+
+METRIC_DESCRIPTIONS: Final = {
+    METRIC_OPERATION_DURATION: "GenAI operation duration",
+    METRIC_TOKEN_USAGE: "Number of input and output tokens used",
+    METRIC_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk in a streaming operation",
+    METRIC_TIME_PER_OUTPUT_CHUNK: "Time between consecutive chunks in a streaming operation",
+}

@@ -1,0 +1,194 @@
+"""Proxies for ``openai.Stream`` / ``openai.AsyncStream`` that finalize the span exactly once.
+
+The proxy is a ``wrapt.ObjectProxy``, so the caller still gets an object that passes
+``isinstance(x, openai.Stream)`` and exposes ``.response``. The span ends when the
+stream is exhausted, fails, is closed, is left through ``with`` / ``async with``, or,
+if the caller walks away, when the proxy is garbage-collected.
+"""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import Any, Protocol
+
+import wrapt
+
+from ._errors import report_internal_error
+from .invocation import Invocation, StreamEnd
+
+__all__ = ["ChunkReader", "StreamObserver", "InstrumentedStream", "InstrumentedAsyncStream"]
+
+_perf_counter = time.perf_counter
+
+
+class ChunkReader(Protocol):
+    """What an adapter provides to fold a stream's chunks into its exchange."""
+
+    def add(self, chunk: Any) -> bool:
+        """Take one chunk; True if it only carries usage."""
+
+    def fill(self, exchange: Any) -> None:
+        """Copy what the chunks said into the exchange."""
+
+
+class StreamObserver:
+    """Timing and chunk bookkeeping of one stream, shared by the sync and async proxies."""
+
+    __slots__ = ("_broken", "_gaps", "_last", "hide_usage_chunk", "invocation", "reader")
+
+    def __init__(self, invocation: Invocation, reader: ChunkReader, *, hide_usage_chunk: bool):
+        self.invocation = invocation
+        self.reader = reader
+        self.hide_usage_chunk = hide_usage_chunk
+        self._gaps: list[float] = []
+        self._last: float | None = None
+        self._broken = False
+
+    def observe(self, chunk: Any) -> bool:
+        """Account for one chunk; True if the caller must not see it (injected usage)."""
+        if self._broken or self.invocation.done:
+            return False
+        try:
+            now = _perf_counter()
+            if self.reader.add(chunk):
+                return self.hide_usage_chunk
+            last = self._last
+            if last is None:
+                self.invocation.exchange.time_to_first_chunk = now - self.invocation.started
+            else:
+                self._gaps.append(now - last)
+            self._last = now
+            self.invocation.exchange.chunk_count += 1
+        except Exception:
+            self._broken = True
+            report_internal_error("stream chunk handling")
+        return False
+
+    def finish(self, error: BaseException | None, end: str) -> None:
+        """Finalize the span once; how the stream ended goes on ``sentinel.stream.end``."""
+        invocation = self.invocation
+        if invocation.done:
+            return
+        try:
+            exchange = invocation.exchange
+            exchange.stream_end = end
+            self.reader.fill(exchange)
+        except Exception:
+            report_internal_error("stream finalization")
+        ended_at = self._last if end == StreamEnd.ABANDONED else None
+        invocation.finish(error, ended_at=ended_at, chunk_gaps=self._gaps)
+
+
+class InstrumentedStream(wrapt.ObjectProxy[Any]):
+    """A synchronous ``openai.Stream`` whose span ends with the stream."""
+
+    def __init__(self, stream: Any, observer: StreamObserver) -> None:
+        super().__init__(stream)
+        self._self_observer = observer
+
+    def __iter__(self) -> InstrumentedStream:
+        return self
+
+    def __next__(self) -> Any:
+        observer = self._self_observer
+        try:
+            chunk = self.__wrapped__.__next__()
+        except StopIteration:
+            observer.finish(None, StreamEnd.COMPLETED)
+            raise
+        except BaseException as error:
+            observer.finish(error, StreamEnd.ERROR)
+            raise
+        if observer.observe(chunk):
+            return self.__next__()
+        return chunk
+
+    def __enter__(self) -> InstrumentedStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self.__wrapped__.__exit__(exc_type, exc, traceback)
+        finally:
+            self._self_observer.finish(exc, StreamEnd.ERROR if exc else StreamEnd.CLOSED)
+
+    def close(self) -> None:
+        """Close the stream and end its span."""
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_observer.finish(None, StreamEnd.CLOSED)
+
+    def __del__(self) -> None:
+        try:
+            self._self_observer.finish(None, StreamEnd.ABANDONED)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            report_internal_error("stream finalization")
+
+
+class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
+    """An ``openai.AsyncStream`` whose span ends with the stream."""
+
+    def __init__(self, stream: Any, observer: StreamObserver) -> None:
+        super().__init__(stream)
+        self._self_observer = observer
+
+    def __aiter__(self) -> InstrumentedAsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        observer = self._self_observer
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            observer.finish(None, StreamEnd.COMPLETED)
+            raise
+        except BaseException as error:
+            observer.finish(error, StreamEnd.ERROR)
+            raise
+        if observer.observe(chunk):
+            return await self.__anext__()
+        return chunk
+
+    async def __aenter__(self) -> InstrumentedAsyncStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.__wrapped__.__aexit__(exc_type, exc, traceback)
+        finally:
+            self._self_observer.finish(exc, StreamEnd.ERROR if exc else StreamEnd.CLOSED)
+
+    async def close(self) -> None:
+        """Close the stream and end its span."""
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_observer.finish(None, StreamEnd.CLOSED)
+
+    async def aclose(self) -> None:
+        """Close the stream and end its span (``aclose`` spelling of openai >= 3)."""
+        await self.close()
+
+    def __del__(self) -> None:
+        try:
+            self._self_observer.finish(None, StreamEnd.ABANDONED)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            report_internal_error("stream finalization")
+
+
+def finish_helper_stream(raw_stream: Any) -> None:
+    """End the span of the raw stream under a ``.stream()`` helper that is being closed."""
+    if isinstance(raw_stream, (InstrumentedStream, InstrumentedAsyncStream)):
+        raw_stream._self_observer.finish(None, StreamEnd.CLOSED)
