@@ -11,6 +11,8 @@ __all__ = ["serialize_content"]
 
 _TEXT_FIELDS = ("content", "arguments", "response", "uri", "description")
 _MARK = "…[truncated]"
+_REDACTION_MARGIN = 2048
+"""Extra characters redacted past the budget, so a secret cut by truncation is still found."""
 
 
 class _Budget:
@@ -22,7 +24,7 @@ class _Budget:
         self.left = limit
 
     def take(self, text: str) -> str:
-        text = redact(text)
+        text = redact(text[: self.left + _REDACTION_MARGIN])
         if len(text) <= self.left:
             self.left -= len(text)
             return text
