@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 
 from openai_sentinel.analyzers.redaction import redact
 
@@ -35,7 +36,7 @@ def main() -> None:
     print(f"{'input':<16}" + "".join(f"{size:>12,}" for size in SIZES) + "   ratio/doubling")
     for name, make in FAMILIES.items():
         timings = [_best_of(make(size)) for size in SIZES]
-        ratios = [later / earlier for earlier, later in zip(timings, timings[1:]) if earlier]
+        ratios = [later / earlier for earlier, later in pairwise(timings) if earlier]
         worst = max(ratios) if ratios else 0.0
         cells = "".join(f"{t * 1e3:>10.2f}ms" for t in timings)
         verdict = "linear" if worst < 3.0 else "SUPERLINEAR"

@@ -38,5 +38,7 @@ def instrument(telemetry: Telemetry) -> Iterator[Callable[..., OpenAISentinelIns
 
 
 @pytest.fixture
-def instrumented(instrument: Callable[..., OpenAISentinelInstrumentor]) -> OpenAISentinelInstrumentor:
+def instrumented(
+    instrument: Callable[..., OpenAISentinelInstrumentor],
+) -> OpenAISentinelInstrumentor:
     return instrument()

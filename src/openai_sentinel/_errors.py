@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Final
 
-__all__ = ["report_internal_error", "logger"]
+__all__ = ["logger", "report_internal_error"]
 
 logger: Final = logging.getLogger("openai_sentinel")
 

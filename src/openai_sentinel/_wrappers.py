@@ -24,7 +24,12 @@ from .streams import (
     finish_helper_stream,
 )
 
-__all__ = ["chat_wrapper", "async_chat_wrapper", "helper_close_wrapper", "async_helper_close_wrapper"]
+__all__ = [
+    "async_chat_wrapper",
+    "async_helper_close_wrapper",
+    "chat_wrapper",
+    "helper_close_wrapper",
+]
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -60,9 +65,7 @@ def _observer(invocation: Invocation) -> StreamObserver:
     reader = chat.ChatStreamAccumulator(
         capture_content=invocation.telemetry.settings.capture_content
     )
-    return StreamObserver(
-        invocation, reader, hide_usage_chunk=invocation.exchange.usage_injected
-    )
+    return StreamObserver(invocation, reader, hide_usage_chunk=invocation.exchange.usage_injected)
 
 
 def _complete(invocation: Invocation, result: Any) -> Any:

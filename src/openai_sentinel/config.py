@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
-__all__ = ["SettingsError", "Settings", "load_settings"]
+__all__ = ["Settings", "SettingsError", "load_settings"]
 
 ENV_PREFIX: Final = "OPENAI_SENTINEL_"
 GENAI_CAPTURE_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"

@@ -52,6 +52,4 @@ def serialize_content(value: list[Any], max_length: int) -> str:
     Truncation keeps the JSON structure valid: each text field keeps what is left of
     the budget and is marked when cut; later fields become empty but stay present.
     """
-    return json.dumps(
-        _limit(value, _Budget(max_length)), ensure_ascii=False, separators=(",", ":")
-    )
+    return json.dumps(_limit(value, _Budget(max_length)), ensure_ascii=False, separators=(",", ":"))

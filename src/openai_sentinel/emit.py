@@ -9,8 +9,15 @@ from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.metrics import Histogram, Meter, MeterProvider, get_meter
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
-from opentelemetry.trace import get_tracer
+from opentelemetry.trace import (
+    Span,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+    TracerProvider,
+    get_tracer,
+)
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Exchange", "MessagePart", "Message"]
+__all__ = ["Exchange", "Message", "MessagePart"]
 
 MessagePart = dict[str, Any]
 """One part of a message in the GenAI conventions' JSON shape, e.g. ``{"type": "text", ...}``."""

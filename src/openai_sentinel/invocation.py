@@ -64,9 +64,7 @@ class Invocation:
         if error is not None:
             exchange.error_type = error_type_of(error)
         try:
-            self.telemetry.end_span(
-                self.span, exchange, error, self.start_ns + int(duration * 1e9)
-            )
+            self.telemetry.end_span(self.span, exchange, error, self.start_ns + int(duration * 1e9))
         except Exception:
             report_internal_error("span finalization")
         try:

@@ -17,7 +17,7 @@ import wrapt
 from ._errors import report_internal_error
 from .invocation import Invocation, StreamEnd
 
-__all__ = ["ChunkReader", "StreamObserver", "InstrumentedStream", "InstrumentedAsyncStream"]
+__all__ = ["ChunkReader", "InstrumentedAsyncStream", "InstrumentedStream", "StreamObserver"]
 
 _perf_counter = time.perf_counter
 
@@ -37,7 +37,9 @@ class StreamObserver:
 
     __slots__ = ("_broken", "_gaps", "_last", "hide_usage_chunk", "invocation", "reader")
 
-    def __init__(self, invocation: Invocation, reader: ChunkReader, *, hide_usage_chunk: bool):
+    def __init__(
+        self, invocation: Invocation, reader: ChunkReader, *, hide_usage_chunk: bool
+    ) -> None:
         self.invocation = invocation
         self.reader = reader
         self.hide_usage_chunk = hide_usage_chunk

@@ -19,16 +19,32 @@ CONVERSATION = [
         "role": "assistant",
         "content": None,
         "tool_calls": [
-            {"id": "call_1", "type": "function",
-             "function": {"name": "lookup", "arguments": '{"q": "x"}'}}
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+            }
         ],
     },
     {"role": "tool", "tool_call_id": "call_1", "content": "42"},
-    {"role": "user", "content": [{"type": "text", "text": "and now?"},
-                                 {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]},
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "and now?"},
+            {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+        ],
+    },
 ]
-TOOLS = [{"type": "function", "function": {"name": "lookup", "description": "Look it up",
-                                            "parameters": {"type": "object"}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "description": "Look it up",
+            "parameters": {"type": "object"},
+        },
+    }
+]
 CONTENT_KEYS = (
     semconv.GEN_AI_INPUT_MESSAGES,
     semconv.GEN_AI_OUTPUT_MESSAGES,
@@ -68,15 +84,32 @@ def test_captured_content_follows_the_conventions_shape(telemetry: Telemetry, in
     inputs = json.loads(attributes[semconv.GEN_AI_INPUT_MESSAGES])  # type: ignore[arg-type]
     assert inputs == [
         {"role": "system", "parts": [{"type": "text", "content": "You are terse."}]},
-        {"role": "user", "parts": [{"type": "text", "content":
-            "My key is [REDACTED:api_key], call me at [REDACTED:email]"}]},
-        {"role": "assistant", "parts": [
-            {"type": "tool_call", "id": "call_1", "name": "lookup", "arguments": '{"q": "x"}'}]},
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_1",
-                                    "response": "42"}]},
-        {"role": "user", "parts": [{"type": "text", "content": "and now?"},
-                                   {"type": "uri", "modality": "image",
-                                    "uri": "https://x.test/a.png"}]},
+        {
+            "role": "user",
+            "parts": [
+                {
+                    "type": "text",
+                    "content": "My key is [REDACTED:api_key], call me at [REDACTED:email]",
+                }
+            ],
+        },
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "tool_call", "id": "call_1", "name": "lookup", "arguments": '{"q": "x"}'}
+            ],
+        },
+        {
+            "role": "tool",
+            "parts": [{"type": "tool_call_response", "id": "call_1", "response": "42"}],
+        },
+        {
+            "role": "user",
+            "parts": [
+                {"type": "text", "content": "and now?"},
+                {"type": "uri", "modality": "image", "uri": "https://x.test/a.png"},
+            ],
+        },
     ]
     assert json.loads(attributes[semconv.GEN_AI_SYSTEM_INSTRUCTIONS]) == [  # type: ignore[arg-type]
         {"type": "text", "content": "You are terse."}
@@ -85,8 +118,11 @@ def test_captured_content_follows_the_conventions_shape(telemetry: Telemetry, in
         {"type": "function", "name": "lookup", "description": "Look it up"}
     ]
     assert json.loads(attributes[semconv.GEN_AI_OUTPUT_MESSAGES]) == [  # type: ignore[arg-type]
-        {"role": "assistant", "parts": [{"type": "text", "content": "This is a test."}],
-         "finish_reason": "stop"}
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "This is a test."}],
+            "finish_reason": "stop",
+        }
     ]
 
 

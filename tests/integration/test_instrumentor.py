@@ -6,8 +6,8 @@ import logging
 from importlib.metadata import entry_points
 
 import pytest
-from opentelemetry.instrumentation.utils import suppress_instrumentation
 from openai.resources.chat.completions import AsyncCompletions, Completions
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 import openai_sentinel
 from openai_sentinel import OpenAISentinelInstrumentor, SettingsError, semconv
@@ -110,8 +110,9 @@ def test_suppressed_instrumentation_is_respected(telemetry: Telemetry, instrumen
 
 def test_entry_point_is_registered_under_its_own_name() -> None:
     (entry_point,) = [
-        ep for ep in entry_points(group="opentelemetry_instrumentor") if ep.value.startswith(
-            "openai_sentinel")
+        ep
+        for ep in entry_points(group="opentelemetry_instrumentor")
+        if ep.value.startswith("openai_sentinel")
     ]
     assert entry_point.name == "openai_sentinel"
     assert entry_point.load() is OpenAISentinelInstrumentor

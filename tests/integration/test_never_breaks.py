@@ -201,8 +201,14 @@ def _logged_record(record: logging.LogRecord) -> bool:
 def test_user_errors_are_reraised_unchanged(telemetry: Telemetry, instrumented) -> None:
     api = ScriptedAPI()
     api.status = 400
-    api.error_body = {"error": {"message": "bad", "type": "invalid_request_error",
-                                "param": "messages", "code": None}}
+    api.error_body = {
+        "error": {
+            "message": "bad",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": None,
+        }
+    }
     import openai
 
     with pytest.raises(openai.BadRequestError) as raised:

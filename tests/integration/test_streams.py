@@ -36,7 +36,9 @@ def test_exhausted_stream_reports_everything(telemetry: Telemetry, instrumented)
     assert stream.response.status_code == 200
     assert telemetry.spans() == []  # still open while the stream is being read
     chunks = list(stream)
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "This is a test."
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "This is a test."
+    )
     assert chunks[-1].usage is not None  # the caller asked for usage, so sees it
     attributes = _attributes(telemetry)
     assert attributes[semconv.GEN_AI_REQUEST_STREAM] is True
@@ -46,7 +48,7 @@ def test_exhausted_stream_reports_everything(telemetry: Telemetry, instrumented)
     assert attributes[semconv.GEN_AI_RESPONSE_ID] == "chatcmpl-stream1"
     assert attributes[semconv.SENTINEL_STREAM_END] == "completed"
     assert attributes[semconv.SENTINEL_STREAM_CHUNKS] == len(WORDS) + 2
-    assert 0 < attributes[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]  # type: ignore[operator]
+    assert attributes[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] > 0  # type: ignore[operator]
     assert semconv.SENTINEL_STREAM_USAGE_INJECTED not in attributes
     (first,) = telemetry.points(semconv.METRIC_TIME_TO_FIRST_CHUNK)
     assert first.count == 1
@@ -54,8 +56,10 @@ def test_exhausted_stream_reports_everything(telemetry: Telemetry, instrumented)
     assert gaps.count == len(WORDS) + 1
     (duration,) = telemetry.points(semconv.METRIC_OPERATION_DURATION)
     assert duration.count == 1
-    tokens = {p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in telemetry.points(
-        semconv.METRIC_TOKEN_USAGE)}
+    tokens = {
+        p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum
+        for p in telemetry.points(semconv.METRIC_TOKEN_USAGE)
+    }
     assert tokens == {"input": 12, "output": 5}
 
 
@@ -106,8 +110,9 @@ def test_stream_usage_setting_respects_the_callers_choice(telemetry: Telemetry, 
 
 
 def test_failure_mid_stream_ends_span_with_error(telemetry: Telemetry, instrumented) -> None:
-    body = payloads.sse([payloads.chunk(role="assistant", content=""), payloads.chunk(content="Hi")],
-                        done=False)
+    body = payloads.sse(
+        [payloads.chunk(role="assistant", content=""), payloads.chunk(content="Hi")], done=False
+    )
     body += b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n'
 
     def handler(request: httpx2.Request) -> httpx2.Response:
@@ -296,13 +301,14 @@ async def test_async_stream_abandoned(telemetry: Telemetry, instrumented) -> Non
     assert _attributes(telemetry)[semconv.SENTINEL_STREAM_END] == "abandoned"
 
 
-def test_content_is_accumulated_from_deltas_when_captured(
-    telemetry: Telemetry, instrument
-) -> None:
+def test_content_is_accumulated_from_deltas_when_captured(telemetry: Telemetry, instrument) -> None:
     instrument(capture_content=True)
     list(_create(ScriptedAPI()))
     output = json.loads(_attributes(telemetry)[semconv.GEN_AI_OUTPUT_MESSAGES])  # type: ignore[arg-type]
     assert output == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "This is a test."}],
-         "finish_reason": "stop"}
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "This is a test."}],
+            "finish_reason": "stop",
+        }
     ]

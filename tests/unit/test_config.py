@@ -14,7 +14,10 @@ def test_defaults_are_private_and_cheap() -> None:
 
 
 def test_environment_then_kwargs_precedence() -> None:
-    environ = {"OPENAI_SENTINEL_CAPTURE_CONTENT": "true", "OPENAI_SENTINEL_CONTENT_MAX_LENGTH": "100"}
+    environ = {
+        "OPENAI_SENTINEL_CAPTURE_CONTENT": "true",
+        "OPENAI_SENTINEL_CONTENT_MAX_LENGTH": "100",
+    }
     assert load_settings({}, environ).capture_content is True
     assert load_settings({}, environ).content_max_length == 100
     assert load_settings({"capture_content": False}, environ).capture_content is False
@@ -22,8 +25,16 @@ def test_environment_then_kwargs_precedence() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("true", True), ("TRUE", True), ("span_only", True), ("SPAN_AND_EVENT", True),
-     ("false", False), ("NO_CONTENT", False), ("event_only", False), ("0", False)],
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("span_only", True),
+        ("SPAN_AND_EVENT", True),
+        ("false", False),
+        ("NO_CONTENT", False),
+        ("event_only", False),
+        ("0", False),
+    ],
 )
 def test_genai_capture_variable(value: str, expected: bool) -> None:
     environ = {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": value}
@@ -45,8 +56,11 @@ def test_own_variable_wins_over_genai_variable() -> None:
         ({}, {"OPENAI_SENTINEL_STREAM_USAGE": "2"}, r"'OPENAI_SENTINEL_STREAM_USAGE' got '2'"),
         ({"content_max_length": -5}, {}, r"'content_max_length'.*integer from 1"),
         ({"content_max_length": True}, {}, r"'content_max_length'"),
-        ({}, {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "x"},
-         r"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"),
+        (
+            {},
+            {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "x"},
+            r"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        ),
         ({"colour": "red"}, {}, r"unknown openai-sentinel setting.*'colour'.*known settings"),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from openai_sentinel.analyzers.redaction import redact
 from openai_sentinel.content import serialize_content
 

@@ -46,7 +46,7 @@ def server_of(client: Any) -> tuple[str | None, int | None]:
         return None, None
     port = getattr(url, "port", None)
     if not isinstance(port, int):
-        port = _DEFAULT_PORTS.get(getattr(url, "scheme", ""), None)
+        port = _DEFAULT_PORTS.get(getattr(url, "scheme", ""))
     return host, port
 
 

@@ -12,9 +12,9 @@ from openai._types import NotGiven, Omit
 __all__ = [
     "RAW_RESPONSE_HEADER",
     "is_async_stream",
+    "is_omitted",
     "is_raw",
     "is_stream",
-    "is_omitted",
     "is_unread",
     "replace_parsed",
 ]

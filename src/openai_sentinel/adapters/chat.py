@@ -8,8 +8,8 @@ from typing import Any
 from .. import semconv
 from ..exchange import Exchange, Message
 from . import _chat_content
-from ._results import RAW_RESPONSE_HEADER, is_omitted
 from ._common import as_float, as_int, as_str, field, provider_of, server_of
+from ._results import RAW_RESPONSE_HEADER, is_omitted
 
 __all__ = ["ChatStreamAccumulator", "read_request", "read_response", "with_stream_usage"]
 
@@ -131,7 +131,7 @@ def read_response(exchange: Exchange, completion: Any, *, capture_content: bool)
         _read_usage(exchange, usage)
     if capture_content:
         outputs: list[Message] = []
-        for choice, finish in zip(choices, exchange.finish_reasons):
+        for choice, finish in zip(choices, exchange.finish_reasons, strict=True):
             message = getattr(choice, "message", None)
             outputs.append(
                 _chat_content.output_message(
@@ -148,7 +148,7 @@ def read_response(exchange: Exchange, completion: Any, *, capture_content: bool)
 class _ChoiceText:
     """Deltas of one streamed choice, kept only when content capture is on."""
 
-    __slots__ = ("role", "text", "refusal", "tool_calls")
+    __slots__ = ("refusal", "role", "text", "tool_calls")
 
     def __init__(self) -> None:
         self.role: str | None = None
@@ -266,7 +266,8 @@ class ChatStreamAccumulator:
             _read_usage(exchange, self._usage)
         if self._capture:
             exchange.output_messages = [
-                self._texts[index].message(reasons[index]) if index in self._texts else
-                {"role": "assistant", "parts": [], "finish_reason": reasons[index]}
+                self._texts[index].message(reasons[index])
+                if index in self._texts
+                else {"role": "assistant", "parts": [], "finish_reason": reasons[index]}
                 for index in range(expected)
             ]

@@ -1,0 +1,89 @@
+"""The demo's closing table, computed from the spans the instrumentation produced."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from .. import semconv
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """The ``fraction`` quantile (nearest-rank-interpolated), or None without values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+@dataclass
+class ModelSummary:
+    """What the spans of one model add up to."""
+
+    calls: int = 0
+    streams: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    durations: list[float] = field(default_factory=list)
+    first_chunks: list[float] = field(default_factory=list)
+
+    def add(self, span: ReadableSpan) -> None:
+        attributes = span.attributes or {}
+        self.calls += 1
+        self.streams += bool(attributes.get(semconv.GEN_AI_REQUEST_STREAM))
+        error = attributes.get(semconv.ERROR_TYPE)
+        if error is not None:
+            self.errors[str(error)] += 1
+        self.input_tokens += int(attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS, 0))  # type: ignore[arg-type]
+        self.output_tokens += int(attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS, 0))  # type: ignore[arg-type]
+        self.durations.append(((span.end_time or 0) - (span.start_time or 0)) / 1e9)
+        first = attributes.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+        if isinstance(first, float):
+            self.first_chunks.append(first)
+
+
+def summarize(spans: Iterable[ReadableSpan]) -> dict[str, ModelSummary]:
+    """Per request model (plus ``all``), the calls, tokens, latencies and errors."""
+    rows: dict[str, ModelSummary] = defaultdict(ModelSummary)
+    for span in spans:
+        attributes = span.attributes or {}
+        if semconv.GEN_AI_OPERATION_NAME not in attributes:
+            continue
+        rows[str(attributes.get(semconv.GEN_AI_REQUEST_MODEL, "?"))].add(span)
+        rows["all"].add(span)
+    return dict(rows)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1e3:.0f} ms"
+
+
+def render(rows: dict[str, ModelSummary]) -> str:
+    """A fixed-width table, one line per model and a total line."""
+    header = (
+        f"{'model':<22}{'calls':>6}{'streams':>8}{'errors':>7}{'in tok':>8}{'out tok':>8}"
+        f"{'p50':>9}{'p95':>9}{'ttfc p50':>10}{'ttfc p95':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    ordered = sorted(name for name in rows if name != "all") + (["all"] if "all" in rows else [])
+    for name in ordered:
+        row = rows[name]
+        if name == "all":
+            lines.append("-" * len(header))
+        lines.append(
+            f"{name:<22}{row.calls:>6}{row.streams:>8}{sum(row.errors.values()):>7}"
+            f"{row.input_tokens:>8}{row.output_tokens:>8}"
+            f"{_ms(percentile(row.durations, 0.5)):>9}{_ms(percentile(row.durations, 0.95)):>9}"
+            f"{_ms(percentile(row.first_chunks, 0.5)):>10}"
+            f"{_ms(percentile(row.first_chunks, 0.95)):>10}"
+        )
+    errors = rows["all"].errors if "all" in rows else Counter()
+    if errors:
+        lines.append("errors: " + ", ".join(f"{kind} x{count}" for kind, count in errors.items()))
+    return "\n".join(lines)
