@@ -73,7 +73,9 @@ class Interaction:
 
     def replay_headers(self) -> list[tuple[str, str]]:
         """The recorded response headers minus those describing the wire encoding."""
-        return [(name, value) for name, value in self.headers if name.lower() not in _DROPPED_HEADERS]
+        return [
+            (name, value) for name, value in self.headers if name.lower() not in _DROPPED_HEADERS
+        ]
 
 
 @dataclass(frozen=True)

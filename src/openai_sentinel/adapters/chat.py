@@ -33,6 +33,11 @@ def _stop_sequences(stop: Any) -> list[str] | None:
     return None
 
 
+def _max_tokens(kwargs: Mapping[str, Any]) -> int | None:
+    limit = as_int(kwargs.get("max_completion_tokens"))
+    return as_int(kwargs.get("max_tokens")) if limit is None else limit
+
+
 def _service_tier(kwargs: Mapping[str, Any]) -> str | None:
     tier = kwargs.get("service_tier")
     if tier is None:
@@ -57,7 +62,7 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
         stream=get("stream") is True,
         temperature=as_float(get("temperature")),
         top_p=as_float(get("top_p")),
-        max_tokens=as_int(get("max_completion_tokens")) or as_int(get("max_tokens")),
+        max_tokens=_max_tokens(kwargs),
         frequency_penalty=as_float(get("frequency_penalty")),
         presence_penalty=as_float(get("presence_penalty")),
         seed=as_int(get("seed")),
