@@ -63,7 +63,7 @@ def _with_usage_requested(invocation: Invocation, kwargs: dict[str, Any]) -> dic
 
 def _observer(invocation: Invocation) -> StreamObserver:
     reader = chat.ChatStreamAccumulator(
-        capture_content=invocation.telemetry.settings.capture_content
+        invocation.exchange, capture_content=invocation.telemetry.settings.capture_content
     )
     return StreamObserver(invocation, reader, hide_usage_chunk=invocation.exchange.usage_injected)
 

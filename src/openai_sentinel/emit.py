@@ -203,14 +203,8 @@ class Telemetry:
                 attributes[key] = value
         return attributes
 
-    def record_metrics(
-        self,
-        exchange: Exchange,
-        duration: float,
-        chunk_gaps: list[float] | None,
-        context: Context | None,
-    ) -> None:
-        """Record the duration, token and (for streams) chunk-timing points of ``exchange``."""
+    def record_metrics(self, exchange: Exchange, duration: float, context: Context | None) -> None:
+        """Record the duration, token and (for streams) first-chunk points of ``exchange``."""
         attributes = self.metric_attributes(exchange)
         self._duration.record(duration, attributes, context)
         if exchange.input_tokens is not None:
@@ -227,7 +221,17 @@ class Telemetry:
             )
         if exchange.time_to_first_chunk is not None:
             self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
-        if chunk_gaps:
-            record_gap = self._chunk_gap.record
-            for gap in chunk_gaps:
-                record_gap(gap, attributes, context)
+
+    def record_chunk_gaps(
+        self, exchange: Exchange, gaps: list[float], context: Context | None
+    ) -> None:
+        """Record ``gen_ai.client.operation.time_per_output_chunk`` points.
+
+        They describe chunks that arrived, so they never carry ``error.type``; they may be
+        recorded in batches while the stream is still running.
+        """
+        attributes = self.metric_attributes(exchange)
+        attributes.pop(semconv.ERROR_TYPE, None)
+        record = self._chunk_gap.record
+        for gap in gaps:
+            record(gap, attributes, context)

@@ -49,7 +49,6 @@ class Invocation:
         error: BaseException | None = None,
         *,
         ended_at: float | None = None,
-        chunk_gaps: list[float] | None = None,
     ) -> None:
         """End the span and record the metrics; later calls do nothing.
 
@@ -68,6 +67,6 @@ class Invocation:
         except Exception:
             report_internal_error("span finalization")
         try:
-            self.telemetry.record_metrics(exchange, duration, chunk_gaps, self.context)
+            self.telemetry.record_metrics(exchange, duration, self.context)
         except Exception:
             report_internal_error("metric recording")

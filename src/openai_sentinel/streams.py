@@ -22,14 +22,18 @@ __all__ = ["ChunkReader", "InstrumentedAsyncStream", "InstrumentedStream", "Stre
 _perf_counter = time.perf_counter
 
 
+_GAP_BATCH = 64
+"""Chunk gaps buffered before they are recorded, so memory stays flat on long streams."""
+
+
 class ChunkReader(Protocol):
     """What an adapter provides to fold a stream's chunks into its exchange."""
 
     def add(self, chunk: Any) -> bool:
         """Take one chunk; True if it only carries usage."""
 
-    def fill(self, exchange: Any) -> None:
-        """Copy what the chunks said into the exchange."""
+    def fill(self) -> None:
+        """Write what the chunks said (finish reasons, usage, content) into the exchange."""
 
 
 class StreamObserver:
@@ -59,7 +63,10 @@ class StreamObserver:
             if last is None:
                 self.invocation.exchange.time_to_first_chunk = now - self.invocation.started
             else:
-                self._gaps.append(now - last)
+                gaps = self._gaps
+                gaps.append(now - last)
+                if len(gaps) >= _GAP_BATCH:
+                    self._record_gaps()
             self._last = now
             self.invocation.exchange.chunk_count += 1
         except Exception:
@@ -67,19 +74,28 @@ class StreamObserver:
             report_internal_error("stream chunk handling")
         return False
 
+    def _record_gaps(self) -> None:
+        invocation = self.invocation
+        gaps, self._gaps = self._gaps, []
+        try:
+            invocation.telemetry.record_chunk_gaps(invocation.exchange, gaps, invocation.context)
+        except Exception:
+            report_internal_error("metric recording")
+
     def finish(self, error: BaseException | None, end: str) -> None:
         """Finalize the span once; how the stream ended goes on ``sentinel.stream.end``."""
         invocation = self.invocation
         if invocation.done:
             return
         try:
-            exchange = invocation.exchange
-            exchange.stream_end = end
-            self.reader.fill(exchange)
+            invocation.exchange.stream_end = end
+            self.reader.fill()
         except Exception:
             report_internal_error("stream finalization")
+        if self._gaps:
+            self._record_gaps()
         ended_at = self._last if end == StreamEnd.ABANDONED else None
-        invocation.finish(error, ended_at=ended_at, chunk_gaps=self._gaps)
+        invocation.finish(error, ended_at=ended_at)
 
 
 class InstrumentedStream(wrapt.ObjectProxy[Any]):

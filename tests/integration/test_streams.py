@@ -312,3 +312,35 @@ def test_content_is_accumulated_from_deltas_when_captured(telemetry: Telemetry, 
             "finish_reason": "stop",
         }
     ]
+
+
+def test_long_stream_records_every_gap_under_one_attribute_set(
+    telemetry: Telemetry, instrumented
+) -> None:
+    api = ScriptedAPI()
+    api.stream_words = [f" w{index}" for index in range(300)]
+    chunks = list(_create(api))
+    (gaps,) = telemetry.points(semconv.METRIC_TIME_PER_OUTPUT_CHUNK)
+    assert gaps.count == len(chunks) - 1
+    assert gaps.attributes[semconv.GEN_AI_RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+
+
+def test_chunk_gaps_of_a_failed_stream_carry_no_error_type(
+    telemetry: Telemetry, instrumented
+) -> None:
+    body = payloads.sse([payloads.chunk(content=str(index)) for index in range(5)], done=False)
+    body += b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n'
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    stream = sync_client(handler).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True
+    )
+    with pytest.raises(openai.APIError):
+        list(stream)
+    (gaps,) = telemetry.points(semconv.METRIC_TIME_PER_OUTPUT_CHUNK)
+    assert gaps.count == 4
+    assert semconv.ERROR_TYPE not in gaps.attributes
+    (duration,) = telemetry.points(semconv.METRIC_OPERATION_DURATION)
+    assert duration.attributes[semconv.ERROR_TYPE] == "APIError"

@@ -194,44 +194,35 @@ class _ChoiceText:
 
 
 class ChatStreamAccumulator:
-    """Folds ``ChatCompletionChunk``s into the few values the telemetry needs.
+    """Folds ``ChatCompletionChunk``s into the exchange of a streamed call.
 
-    It keeps references, never copies of chunks; text is only kept when content
-    capture is on.
+    Identity fields (id, model, service tier, fingerprint) are written to the exchange
+    as soon as a chunk carries them, so metrics recorded mid-stream have them; finish
+    reasons, usage and content are written by :meth:`fill`. It keeps references, never
+    copies of chunks; text is only kept when content capture is on.
     """
 
-    __slots__ = (
-        "_capture",
-        "_finish",
-        "_texts",
-        "_usage",
-        "fingerprint",
-        "model",
-        "response_id",
-        "service_tier",
-    )
+    __slots__ = ("_capture", "_exchange", "_finish", "_texts", "_usage")
 
-    def __init__(self, *, capture_content: bool) -> None:
+    def __init__(self, exchange: Exchange, *, capture_content: bool) -> None:
+        self._exchange = exchange
         self._capture = capture_content
         self._finish: dict[int, str | None] = {}
         self._texts: dict[int, _ChoiceText] = {}
         self._usage: Any = None
-        self.response_id: str | None = None
-        self.model: str | None = None
-        self.service_tier: str | None = None
-        self.fingerprint: str | None = None
 
     def add(self, chunk: Any) -> bool:
         """Take one chunk; return True when it only carries usage (no choices)."""
-        if self.response_id is None:
-            self.response_id = getattr(chunk, "id", None)
-            self.model = getattr(chunk, "model", None)
+        exchange = self._exchange
+        if exchange.response_id is None:
+            exchange.response_id = as_str(getattr(chunk, "id", None))
+            exchange.response_model = as_str(getattr(chunk, "model", None))
         tier = getattr(chunk, "service_tier", None)
         if tier is not None:
-            self.service_tier = tier
+            exchange.response_service_tier = as_str(tier)
         fingerprint = getattr(chunk, "system_fingerprint", None)
         if fingerprint is not None:
-            self.fingerprint = fingerprint
+            exchange.system_fingerprint = as_str(fingerprint)
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._usage = usage
@@ -251,16 +242,13 @@ class ChatStreamAccumulator:
                 text.add(choice.delta)
         return False
 
-    def fill(self, exchange: Exchange) -> None:
-        """Copy what the chunks so far said into ``exchange``.
+    def fill(self) -> None:
+        """Write finish reasons, usage and (opt-in) content into the exchange.
 
         A choice that never received its finish reason (the stream ended early or
         failed) reports ``error`` at its position, as the conventions ask.
         """
-        exchange.response_id = as_str(self.response_id)
-        exchange.response_model = as_str(self.model)
-        exchange.response_service_tier = as_str(self.service_tier)
-        exchange.system_fingerprint = as_str(self.fingerprint)
+        exchange = self._exchange
         expected = max(exchange.choice_count or 1, (max(self._finish) + 1) if self._finish else 0)
         reasons = [
             as_str(self._finish.get(index)) or semconv.FINISH_REASON_ERROR
