@@ -5,11 +5,12 @@ All names come from :mod:`openai_sentinel.semconv`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.context import Context
 from opentelemetry.metrics import Histogram, Meter, MeterProvider, get_meter
 from opentelemetry.trace import (
+    INVALID_SPAN,
     Span,
     SpanKind,
     Status,
@@ -17,6 +18,7 @@ from opentelemetry.trace import (
     Tracer,
     TracerProvider,
     get_tracer,
+    set_span_in_context,
 )
 from opentelemetry.util.types import AttributeValue
 
@@ -29,6 +31,9 @@ from .exchange import Exchange
 __all__ = ["Telemetry"]
 
 Attributes = dict[str, AttributeValue]
+
+_NO_EXEMPLAR_CONTEXT: Final = set_span_in_context(INVALID_SPAN)
+"""A context without a recording span: points recorded in it carry no exemplar."""
 
 
 def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
@@ -222,16 +227,27 @@ class Telemetry:
         if exchange.time_to_first_chunk is not None:
             self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
 
-    def record_chunk_gaps(
-        self, exchange: Exchange, gaps: list[float], context: Context | None
-    ) -> None:
+    def record_chunk_gaps(self, exchange: Exchange, gaps: list[float]) -> None:
         """Record ``gen_ai.client.operation.time_per_output_chunk`` points.
 
-        They describe chunks that arrived, so they never carry ``error.type``; they may be
-        recorded in batches while the stream is still running.
+        There is one point per chunk, so they carry only the attributes the conventions
+        require or recommend for the metric (no service tier, no ``error.type``: they
+        describe chunks that did arrive) and no exemplars, and they may be recorded in
+        batches while the stream is still running.
         """
-        attributes = self.metric_attributes(exchange)
-        attributes.pop(semconv.ERROR_TYPE, None)
+        attributes: Attributes = {
+            semconv.GEN_AI_OPERATION_NAME: exchange.operation,
+            semconv.GEN_AI_PROVIDER_NAME: exchange.provider,
+        }
+        optional = (
+            (semconv.GEN_AI_REQUEST_MODEL, exchange.request_model),
+            (semconv.SERVER_ADDRESS, exchange.server_address),
+            (semconv.SERVER_PORT, exchange.server_port),
+            (semconv.GEN_AI_RESPONSE_MODEL, exchange.response_model),
+        )
+        for key, value in optional:
+            if value is not None:
+                attributes[key] = value
         record = self._chunk_gap.record
         for gap in gaps:
-            record(gap, attributes, context)
+            record(gap, attributes, _NO_EXEMPLAR_CONTEXT)

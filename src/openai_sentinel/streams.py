@@ -37,9 +37,22 @@ class ChunkReader(Protocol):
 
 
 class StreamObserver:
-    """Timing and chunk bookkeeping of one stream, shared by the sync and async proxies."""
+    """Timing and chunk bookkeeping of one stream, shared by the sync and async proxies.
 
-    __slots__ = ("_broken", "_gaps", "_last", "hide_usage_chunk", "invocation", "reader")
+    :meth:`observe` runs once per chunk, so it keeps to local reads and one list append.
+    """
+
+    __slots__ = (
+        "_active",
+        "_add",
+        "_chunks",
+        "_exchange",
+        "_gaps",
+        "_last",
+        "hide_usage_chunk",
+        "invocation",
+        "reader",
+    )
 
     def __init__(
         self, invocation: Invocation, reader: ChunkReader, *, hide_usage_chunk: bool
@@ -47,38 +60,40 @@ class StreamObserver:
         self.invocation = invocation
         self.reader = reader
         self.hide_usage_chunk = hide_usage_chunk
+        self._exchange = invocation.exchange
+        self._add = reader.add
         self._gaps: list[float] = []
         self._last: float | None = None
-        self._broken = False
+        self._chunks = 0
+        self._active = True
 
     def observe(self, chunk: Any) -> bool:
         """Account for one chunk; True if the caller must not see it (injected usage)."""
-        if self._broken or self.invocation.done:
+        if not self._active:
             return False
         try:
             now = _perf_counter()
-            if self.reader.add(chunk):
+            if self._add(chunk):
                 return self.hide_usage_chunk
             last = self._last
             if last is None:
-                self.invocation.exchange.time_to_first_chunk = now - self.invocation.started
+                self._exchange.time_to_first_chunk = now - self.invocation.started
             else:
                 gaps = self._gaps
                 gaps.append(now - last)
                 if len(gaps) >= _GAP_BATCH:
                     self._record_gaps()
             self._last = now
-            self.invocation.exchange.chunk_count += 1
+            self._chunks += 1
         except Exception:
-            self._broken = True
+            self._active = False
             report_internal_error("stream chunk handling")
         return False
 
     def _record_gaps(self) -> None:
-        invocation = self.invocation
         gaps, self._gaps = self._gaps, []
         try:
-            invocation.telemetry.record_chunk_gaps(invocation.exchange, gaps, invocation.context)
+            self.invocation.telemetry.record_chunk_gaps(self._exchange, gaps)
         except Exception:
             report_internal_error("metric recording")
 
@@ -87,8 +102,11 @@ class StreamObserver:
         invocation = self.invocation
         if invocation.done:
             return
+        self._active = False
+        exchange = self._exchange
+        exchange.chunk_count = self._chunks
+        exchange.stream_end = end
         try:
-            invocation.exchange.stream_end = end
             self.reader.fill()
         except Exception:
             report_internal_error("stream finalization")
@@ -104,6 +122,7 @@ class InstrumentedStream(wrapt.ObjectProxy[Any]):
     def __init__(self, stream: Any, observer: StreamObserver) -> None:
         super().__init__(stream)
         self._self_observer = observer
+        self._self_next = stream.__next__
 
     def __iter__(self) -> InstrumentedStream:
         return self
@@ -111,7 +130,7 @@ class InstrumentedStream(wrapt.ObjectProxy[Any]):
     def __next__(self) -> Any:
         observer = self._self_observer
         try:
-            chunk = self.__wrapped__.__next__()
+            chunk = self._self_next()
         except StopIteration:
             observer.finish(None, StreamEnd.COMPLETED)
             raise
@@ -156,6 +175,7 @@ class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
     def __init__(self, stream: Any, observer: StreamObserver) -> None:
         super().__init__(stream)
         self._self_observer = observer
+        self._self_next = stream.__anext__
 
     def __aiter__(self) -> InstrumentedAsyncStream:
         return self
@@ -163,7 +183,7 @@ class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
     async def __anext__(self) -> Any:
         observer = self._self_observer
         try:
-            chunk = await self.__wrapped__.__anext__()
+            chunk = await self._self_next()
         except StopAsyncIteration:
             observer.finish(None, StreamEnd.COMPLETED)
             raise

@@ -202,27 +202,20 @@ class ChatStreamAccumulator:
     copies of chunks; text is only kept when content capture is on.
     """
 
-    __slots__ = ("_capture", "_exchange", "_finish", "_texts", "_usage")
+    __slots__ = ("_capture", "_exchange", "_finish", "_identity_pending", "_texts", "_usage")
 
     def __init__(self, exchange: Exchange, *, capture_content: bool) -> None:
         self._exchange = exchange
         self._capture = capture_content
+        self._identity_pending = True
         self._finish: dict[int, str | None] = {}
         self._texts: dict[int, _ChoiceText] = {}
         self._usage: Any = None
 
     def add(self, chunk: Any) -> bool:
         """Take one chunk; return True when it only carries usage (no choices)."""
-        exchange = self._exchange
-        if exchange.response_id is None:
-            exchange.response_id = as_str(getattr(chunk, "id", None))
-            exchange.response_model = as_str(getattr(chunk, "model", None))
-        tier = getattr(chunk, "service_tier", None)
-        if tier is not None:
-            exchange.response_service_tier = as_str(tier)
-        fingerprint = getattr(chunk, "system_fingerprint", None)
-        if fingerprint is not None:
-            exchange.system_fingerprint = as_str(fingerprint)
+        if self._identity_pending:
+            self._read_identity(chunk)
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._usage = usage
@@ -241,6 +234,20 @@ class ChatStreamAccumulator:
                     text = self._texts[index] = _ChoiceText()
                 text.add(choice.delta)
         return False
+
+    def _read_identity(self, chunk: Any) -> None:
+        """Id, model, service tier and fingerprint: read until a chunk has carried them all."""
+        exchange = self._exchange
+        if exchange.response_id is None:
+            exchange.response_id = as_str(getattr(chunk, "id", None))
+            exchange.response_model = as_str(getattr(chunk, "model", None))
+        if exchange.response_service_tier is None:
+            exchange.response_service_tier = as_str(getattr(chunk, "service_tier", None))
+        if exchange.system_fingerprint is None:
+            exchange.system_fingerprint = as_str(getattr(chunk, "system_fingerprint", None))
+        self._identity_pending = (
+            exchange.response_service_tier is None or exchange.system_fingerprint is None
+        )
 
     def fill(self) -> None:
         """Write finish reasons, usage and (opt-in) content into the exchange.

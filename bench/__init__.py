@@ -1,0 +1,1 @@
+"""Benchmarks of openai-sentinel's overhead; see ``bench/README.md``."""
