@@ -36,6 +36,14 @@ _NO_EXEMPLAR_CONTEXT: Final = set_span_in_context(INVALID_SPAN)
 """A context without a recording span: points recorded in it carry no exemplar."""
 
 
+def _add_present(attributes: Attributes, pairs: tuple[tuple[str, Any], ...]) -> Attributes:
+    """``attributes`` plus every pair whose value is not ``None``."""
+    for key, value in pairs:
+        if value is not None:
+            attributes[key] = value
+    return attributes
+
+
 def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
     return meter.create_histogram(
         name,
@@ -117,9 +125,7 @@ class Telemetry:
             (semconv.GEN_AI_OUTPUT_TYPE, exchange.output_type),
             (semconv.OPENAI_REQUEST_SERVICE_TIER, exchange.request_service_tier),
         )
-        for key, value in optional:
-            if value is not None:
-                attributes[key] = value
+        _add_present(attributes, optional)
         if exchange.stream:
             attributes[semconv.GEN_AI_REQUEST_STREAM] = True
         if self.settings.capture_content:
@@ -150,9 +156,7 @@ class Telemetry:
             (semconv.SENTINEL_STREAM_END, exchange.stream_end),
             (semconv.ERROR_TYPE, exchange.error_type),
         )
-        for key, value in optional:
-            if value is not None:
-                attributes[key] = value
+        _add_present(attributes, optional)
         if exchange.stream:
             attributes[semconv.SENTINEL_STREAM_CHUNKS] = exchange.chunk_count
         if exchange.usage_injected:
@@ -189,24 +193,31 @@ class Telemetry:
 
     # -- metrics -------------------------------------------------------------------
 
-    def metric_attributes(self, exchange: Exchange) -> Attributes:
-        """Low-cardinality attributes shared by every metric point of ``exchange``."""
-        attributes: Attributes = {
-            semconv.GEN_AI_OPERATION_NAME: exchange.operation,
-            semconv.GEN_AI_PROVIDER_NAME: exchange.provider,
-        }
-        optional = (
-            (semconv.GEN_AI_REQUEST_MODEL, exchange.request_model),
-            (semconv.SERVER_ADDRESS, exchange.server_address),
-            (semconv.SERVER_PORT, exchange.server_port),
-            (semconv.GEN_AI_RESPONSE_MODEL, exchange.response_model),
-            (semconv.OPENAI_RESPONSE_SERVICE_TIER, exchange.response_service_tier),
-            (semconv.ERROR_TYPE, exchange.error_type),
+    @staticmethod
+    def _chunk_metric_attributes(exchange: Exchange) -> Attributes:
+        """The attributes the conventions require or recommend on every client metric."""
+        return _add_present(
+            {
+                semconv.GEN_AI_OPERATION_NAME: exchange.operation,
+                semconv.GEN_AI_PROVIDER_NAME: exchange.provider,
+            },
+            (
+                (semconv.GEN_AI_REQUEST_MODEL, exchange.request_model),
+                (semconv.SERVER_ADDRESS, exchange.server_address),
+                (semconv.SERVER_PORT, exchange.server_port),
+                (semconv.GEN_AI_RESPONSE_MODEL, exchange.response_model),
+            ),
         )
-        for key, value in optional:
-            if value is not None:
-                attributes[key] = value
-        return attributes
+
+    def metric_attributes(self, exchange: Exchange) -> Attributes:
+        """Low-cardinality attributes shared by every per-call metric point of ``exchange``."""
+        return _add_present(
+            self._chunk_metric_attributes(exchange),
+            (
+                (semconv.OPENAI_RESPONSE_SERVICE_TIER, exchange.response_service_tier),
+                (semconv.ERROR_TYPE, exchange.error_type),
+            ),
+        )
 
     def record_metrics(self, exchange: Exchange, duration: float, context: Context | None) -> None:
         """Record the duration, token and (for streams) first-chunk points of ``exchange``."""
@@ -235,19 +246,7 @@ class Telemetry:
         describe chunks that did arrive) and no exemplars, and they may be recorded in
         batches while the stream is still running.
         """
-        attributes: Attributes = {
-            semconv.GEN_AI_OPERATION_NAME: exchange.operation,
-            semconv.GEN_AI_PROVIDER_NAME: exchange.provider,
-        }
-        optional = (
-            (semconv.GEN_AI_REQUEST_MODEL, exchange.request_model),
-            (semconv.SERVER_ADDRESS, exchange.server_address),
-            (semconv.SERVER_PORT, exchange.server_port),
-            (semconv.GEN_AI_RESPONSE_MODEL, exchange.response_model),
-        )
-        for key, value in optional:
-            if value is not None:
-                attributes[key] = value
+        attributes = self._chunk_metric_attributes(exchange)
         record = self._chunk_gap.record
         for gap in gaps:
             record(gap, attributes, _NO_EXEMPLAR_CONTEXT)

@@ -137,32 +137,27 @@ class _FailingMeterProvider(MeterProvider):
         return meter
 
 
-async def test_span_finalization_failure_is_contained(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    ("where", "providers"),
+    [
+        ("span finalization", {"tracer_provider": _FailingTracerProvider()}),
+        ("metric recording", {"meter_provider": _FailingMeterProvider()}),
+    ],
+    ids=["span finalization", "metric recording"],
+)
+async def test_sdk_failures_are_contained(
+    caplog: pytest.LogCaptureFixture, where: str, providers: dict[str, Any]
 ) -> None:
     expected = _baseline()
     instrumentor = OpenAISentinelInstrumentor()
-    instrumentor.instrument(tracer_provider=_FailingTracerProvider())
+    instrumentor.instrument(**providers)
     try:
         with caplog.at_level(logging.WARNING, logger="openai_sentinel"):
             assert _run_sync() == expected
             assert await _run_async() == expected
     finally:
         instrumentor.uninstrument()
-    assert _logged(caplog, "span finalization")
-
-
-async def test_metric_recording_failure_is_contained(caplog: pytest.LogCaptureFixture) -> None:
-    expected = _baseline()
-    instrumentor = OpenAISentinelInstrumentor()
-    instrumentor.instrument(meter_provider=_FailingMeterProvider())
-    try:
-        with caplog.at_level(logging.WARNING, logger="openai_sentinel"):
-            assert _run_sync() == expected
-            assert await _run_async() == expected
-    finally:
-        instrumentor.uninstrument()
-    assert _logged(caplog, "metric recording")
+    assert _logged(caplog, where)
 
 
 def test_malformed_response_is_returned_untouched(
