@@ -40,6 +40,9 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server that knows its simulator state and its open connections."""
 
     daemon_threads = True
+    request_queue_size = 128
+    """Listen backlog: the default of 5 drops bursts of concurrent connections, which the
+    client then retries after a one-second SYN timeout."""
 
     def __init__(self, address: tuple[str, int], state: SimulatorState) -> None:
         self.state = state
