@@ -7,7 +7,7 @@ have returned without instrumentation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -123,27 +123,42 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
     return wrapper
 
 
-def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
-    """Wrapper for the asynchronous ``chat.completions.create`` and ``parse``."""
+async def _traced(invocation: Invocation, awaitable: Awaitable[Any]) -> Any:
+    """Await the client's coroutine with the span current, then complete the invocation."""
+    token = otel_context.attach(invocation.context)
+    try:
+        result = await awaitable
+    except BaseException as error:
+        invocation.finish(error)
+        raise
+    finally:
+        otel_context.detach(token)
+    return _complete(invocation, result)
 
-    async def wrapper(
+
+def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
+    """Wrapper for the asynchronous ``chat.completions.create`` and ``parse``.
+
+    The wrapper itself is synchronous, like the client's ``create``: argument errors
+    are raised at call time exactly as without instrumentation, and the coroutine it
+    returns awaits the client's own.
+    """
+
+    def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         if not is_instrumentation_enabled():
-            return await wrapped(*args, **kwargs)
+            return wrapped(*args, **kwargs)
         invocation = _begin(telemetry, instance, kwargs)
         if invocation is None:
-            return await wrapped(*args, **kwargs)
+            return wrapped(*args, **kwargs)
         kwargs = _with_usage_requested(invocation, kwargs)
-        token = otel_context.attach(invocation.context)
         try:
-            result = await wrapped(*args, **kwargs)
+            awaitable = wrapped(*args, **kwargs)
         except BaseException as error:
             invocation.finish(error)
             raise
-        finally:
-            otel_context.detach(token)
-        return _complete(invocation, result)
+        return _traced(invocation, awaitable)
 
     return wrapper
 

@@ -265,3 +265,17 @@ def test_span_is_current_during_the_http_request(telemetry: Telemetry, instrumen
     sync_client(handler).chat.completions.create(model="m", messages=MESSAGES)
     assert seen == [telemetry.span().context.span_id]
     assert not trace.get_current_span().get_span_context().is_valid
+
+
+async def test_async_argument_errors_raise_at_call_time_as_without_us(
+    telemetry: Telemetry, instrumented
+) -> None:
+    client = async_client(ScriptedAPI())
+    with pytest.raises(TypeError):
+        client.chat.completions.create(model="gpt-4o-mini")  # type: ignore[call-overload]
+    (span,) = telemetry.spans()
+    assert (span.attributes or {})[semconv.ERROR_TYPE] == "TypeError"
+    pending = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert asyncio.iscoroutine(pending)
+    await pending
+    assert len(telemetry.spans()) == 2
