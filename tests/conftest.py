@@ -12,6 +12,16 @@ from openai_sentinel import OpenAISentinelInstrumentor
 from .support.telemetry import Telemetry, make_telemetry
 
 
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests start from the defaults, whatever the developer's shell has set."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_SENTINEL_", "OTEL_INSTRUMENTATION_GENAI_")):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def telemetry() -> Telemetry:
     return make_telemetry()

@@ -1,13 +1,14 @@
 """The functions wrapt installs around OpenAI methods: they run the user's call untouched.
 
 Each hook into our own code is guarded: if it fails, the failure is reported once on
-the ``openai_sentinel`` logger and the user's call returns exactly what it would
-have returned without instrumentation.
+the ``openai_sentinel`` logger and the user's call returns exactly what it would have
+returned without instrumentation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from inspect import CORO_CREATED, getcoroutinestate
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -34,31 +35,32 @@ __all__ = [
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-def _begin(telemetry: Telemetry, resource: Any, kwargs: Mapping[str, Any]) -> Invocation | None:
+def _prepare(
+    telemetry: Telemetry, resource: Any, kwargs: dict[str, Any]
+) -> tuple[Invocation | None, dict[str, Any]]:
+    """The invocation of a call (not started yet) and the keyword arguments to call with.
+
+    The arguments change only when we must read them (iterables, with content capture
+    on, become lists the client reads just the same) or when the ``stream_usage``
+    setting asks a stream for its usage chunk.
+    """
     try:
-        exchange = chat.read_request(
-            resource._client, kwargs, capture_content=telemetry.settings.capture_content
-        )
-        return Invocation(telemetry, exchange)
+        capture = telemetry.settings.capture_content
+        call_kwargs = chat.readable_kwargs(kwargs) if capture else kwargs
+        exchange = chat.read_request(resource._client, call_kwargs, capture_content=capture)
     except Exception:
         report_internal_error("request parsing")
-        return None
-
-
-def _with_usage_requested(invocation: Invocation, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` asking a stream for its usage chunk, when the settings say so."""
-    try:
-        exchange = invocation.exchange
-        if not (exchange.stream and invocation.telemetry.settings.stream_usage):
-            return kwargs
-        requested = chat.with_stream_usage(kwargs)
-        if requested is None:
-            return kwargs
-        exchange.usage_injected = True
-        return requested
-    except Exception:
-        report_internal_error("request parsing")
-        return kwargs
+        return None, kwargs
+    if exchange.stream and telemetry.settings.stream_usage:
+        try:
+            requested = chat.with_stream_usage(call_kwargs)
+        except Exception:
+            report_internal_error("request parsing")
+            requested = None
+        if requested is not None:
+            exchange.usage_injected = True
+            call_kwargs = requested
+    return Invocation(telemetry, exchange), call_kwargs
 
 
 def _observer(invocation: Invocation) -> StreamObserver:
@@ -68,34 +70,60 @@ def _observer(invocation: Invocation) -> StreamObserver:
     return StreamObserver(invocation, reader, hide_usage_chunk=invocation.exchange.usage_injected)
 
 
+def _wrap_stream(invocation: Invocation, stream: Any) -> Any:
+    """Our proxy around ``stream``, or ``None`` if it is not a client stream."""
+    if _results.is_stream(stream):
+        return InstrumentedStream(stream, _observer(invocation))
+    if _results.is_async_stream(stream):
+        return InstrumentedAsyncStream(stream, _observer(invocation))
+    return None
+
+
 def _complete(invocation: Invocation, result: Any) -> Any:
-    """Hand ``result`` back to the caller, finalizing now or wrapping the stream."""
+    """Hand ``result`` back to the caller, finalizing now or wrapping the stream.
+
+    A stream proxy is made even when the invocation could not start, so that a usage
+    chunk we asked for stays hidden.
+    """
+    exchange = invocation.exchange
+    capture = invocation.telemetry.settings.capture_content
     try:
-        exchange = invocation.exchange
         if _results.is_unread(result):
             exchange.response_unread = True
-        elif exchange.stream:
-            stream = result.parse() if _results.is_raw(result) else result
-            if _results.is_stream(stream):
-                proxy: Any = InstrumentedStream(stream, _observer(invocation))
-            elif _results.is_async_stream(stream):
-                proxy = InstrumentedAsyncStream(stream, _observer(invocation))
+        elif _results.is_raw(result):
+            if _results.raw_is_stream(result):
+                proxy = _wrap_stream(invocation, result.parse())
+                if proxy is not None:
+                    exchange.stream = True
+                    _results.replace_parsed(result, proxy)
+                    return result
             else:
-                invocation.finish()
-                return result
-            if stream is result:
-                return proxy
-            _results.replace_parsed(result, proxy)
-            return result
+                chat.read_response(exchange, _results.raw_json(result), capture_content=capture)
         else:
-            completion = result.parse() if _results.is_raw(result) else result
-            chat.read_response(
-                exchange, completion, capture_content=invocation.telemetry.settings.capture_content
-            )
+            proxy = _wrap_stream(invocation, result)
+            if proxy is not None:
+                exchange.stream = True
+                return proxy
+            chat.read_response(exchange, result, capture_content=capture)
     except Exception:
         report_internal_error("response parsing")
     invocation.finish()
     return result
+
+
+def _fail(invocation: Invocation, error: BaseException) -> None:
+    """Finish with ``error``, keeping what a failed ``parse()`` still knows of the response."""
+    try:
+        completion = chat.completion_of_error(error)
+        if completion is not None:
+            chat.read_response(
+                invocation.exchange,
+                completion,
+                capture_content=invocation.telemetry.settings.capture_content,
+            )
+    except Exception:
+        report_internal_error("response parsing")
+    invocation.finish(error)
 
 
 def chat_wrapper(telemetry: Telemetry) -> Wrapper:
@@ -106,18 +134,19 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
     ) -> Any:
         if not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        invocation = _begin(telemetry, instance, kwargs)
+        invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
         if invocation is None:
             return wrapped(*args, **kwargs)
-        kwargs = _with_usage_requested(invocation, kwargs)
-        token = otel_context.attach(invocation.context)
+        invocation.start()
+        token = None if invocation.context is None else otel_context.attach(invocation.context)
         try:
-            result = wrapped(*args, **kwargs)
+            result = wrapped(*args, **call_kwargs)
         except BaseException as error:
-            invocation.finish(error)
+            _fail(invocation, error)
             raise
         finally:
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
         return _complete(invocation, result)
 
     return wrapper
@@ -125,15 +154,63 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
 
 async def _traced(invocation: Invocation, awaitable: Awaitable[Any]) -> Any:
     """Await the client's coroutine with the span current, then complete the invocation."""
-    token = otel_context.attach(invocation.context)
+    invocation.start()
+    token = None if invocation.context is None else otel_context.attach(invocation.context)
     try:
         result = await awaitable
     except BaseException as error:
-        invocation.finish(error)
+        _fail(invocation, error)
         raise
     finally:
-        otel_context.detach(token)
+        if token is not None:
+            otel_context.detach(token)
     return _complete(invocation, result)
+
+
+class TracedCall(Coroutine[Any, Any, Any]):
+    """The coroutine an instrumented async method returns.
+
+    The span starts when the coroutine first runs, not when it is created. If it is
+    closed or dropped before running, it leaves the client's coroutine to behave as it
+    would have without us (including Python's "never awaited" warning when dropped).
+    """
+
+    __slots__ = ("_client_call", "_inner")
+
+    def __init__(self, invocation: Invocation, client_call: Awaitable[Any]) -> None:
+        self._client_call = client_call
+        self._inner = _traced(invocation, client_call)
+
+    def send(self, value: Any) -> Any:
+        return self._inner.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        if self._never_ran():  # e.g. a task cancelled before its first step
+            self._close_client_call()
+        return self._inner.throw(*args)
+
+    def _close_client_call(self) -> None:
+        close = getattr(self._client_call, "close", None)
+        if close is not None:
+            close()
+
+    def _never_ran(self) -> bool:
+        return getcoroutinestate(self._inner) == CORO_CREATED
+
+    def close(self) -> None:
+        never_ran = self._never_ran()
+        self._inner.close()
+        if never_ran:
+            self._close_client_call()
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        # A generator, not the inner iterator itself: its frame keeps this object (and so
+        # the inner coroutine) alive while it is being awaited.
+        return (yield from self._inner.__await__())
+
+    def __del__(self) -> None:
+        if self._never_ran():
+            self._inner.close()  # no warning for our coroutine; the client's still warns
 
 
 def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
@@ -149,16 +226,16 @@ def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
     ) -> Any:
         if not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        invocation = _begin(telemetry, instance, kwargs)
+        invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
         if invocation is None:
             return wrapped(*args, **kwargs)
-        kwargs = _with_usage_requested(invocation, kwargs)
         try:
-            awaitable = wrapped(*args, **kwargs)
+            client_call = wrapped(*args, **call_kwargs)
         except BaseException as error:
-            invocation.finish(error)
+            invocation.start()
+            _fail(invocation, error)
             raise
-        return _traced(invocation, awaitable)
+        return TracedCall(invocation, client_call)
 
     return wrapper
 

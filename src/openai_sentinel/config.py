@@ -7,6 +7,7 @@ Every value is validated when ``instrument()`` runs; a bad value raises
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
@@ -19,11 +20,19 @@ GENAI_CAPTURE_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE: Final = frozenset({"false", "0", "no", "off", ""})
 _MAX_CONTENT_LENGTH: Final = 1_048_576
+_DIGITS: Final = re.compile(r"[0-9]{1,8}")
 
-# Keyword arguments that BaseInstrumentor and the OpenTelemetry distro pass through
-# ``instrument()``; they are not settings.
+# Keyword arguments of ``instrument()`` that BaseInstrumentor itself takes or that the
+# OpenTelemetry distro passes through; they are not settings.
 PROVIDER_KWARGS: Final = frozenset(
-    {"tracer_provider", "meter_provider", "logger_provider", "event_logger_provider"}
+    {
+        "tracer_provider",
+        "meter_provider",
+        "logger_provider",
+        "event_logger_provider",
+        "skip_dep_check",
+        "raise_exception_on_conflict",
+    }
 )
 
 
@@ -58,7 +67,7 @@ def _parse_content_length(name: str, value: object) -> int:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         number = int(value.strip())
     if number is None or not 0 < number <= _MAX_CONTENT_LENGTH:
         raise SettingsError(

@@ -9,14 +9,14 @@ from .analyzers.redaction import redact
 
 __all__ = ["serialize_content"]
 
-_TEXT_FIELDS = ("content", "arguments", "response", "uri", "description")
+_TEXT_FIELDS = frozenset({"content", "arguments", "response", "uri", "description"})
 _MARK = "…[truncated]"
 _REDACTION_MARGIN = 2048
 """Extra characters redacted past the budget, so a secret cut by truncation is still found."""
 
 
 class _Budget:
-    """Characters of text still allowed in one attribute."""
+    """Characters still allowed in one attribute, text and JSON structure alike."""
 
     __slots__ = ("left",)
 
@@ -24,7 +24,7 @@ class _Budget:
         self.left = limit
 
     def take(self, text: str) -> str:
-        text = redact(text[: self.left + _REDACTION_MARGIN])
+        text = redact(text[: max(self.left, 0) + _REDACTION_MARGIN])
         if len(text) <= self.left:
             self.left -= len(text)
             return text
@@ -32,9 +32,20 @@ class _Budget:
         self.left = 0
         return kept + _MARK
 
+    def charge_structure(self, item: dict[str, Any]) -> None:
+        """Pay for an object's keys and short non-text values, so that many small parts
+        cannot grow the attribute past its limit either."""
+        cost = 2
+        for key, value in item.items():
+            cost += len(key) + 4
+            if isinstance(value, str) and key not in _TEXT_FIELDS:
+                cost += len(value)
+        self.left -= cost
+
 
 def _limit(value: Any, budget: _Budget) -> Any:
     if isinstance(value, dict):
+        budget.charge_structure(value)
         return {
             key: budget.take(item)
             if key in _TEXT_FIELDS and isinstance(item, str)
@@ -42,14 +53,20 @@ def _limit(value: Any, budget: _Budget) -> Any:
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [_limit(item, budget) for item in value]
+        kept = []
+        for item in value:
+            if budget.left <= 0:
+                break  # the rest is dropped: the last kept text already ends with the mark
+            kept.append(_limit(item, budget))
+        return kept
     return value
 
 
 def serialize_content(value: list[Any], max_length: int) -> str:
-    """``value`` as compact JSON, text fields redacted and cut to ``max_length`` in total.
+    """``value`` as compact JSON, text redacted, about ``max_length`` characters at most.
 
-    Truncation keeps the JSON structure valid: each text field keeps what is left of
-    the budget and is marked when cut; later fields become empty but stay present.
+    Truncation keeps the JSON valid and in the conventions' shape: text is cut and
+    marked ``…[truncated]`` where the budget runs out, and later messages or parts are
+    left out.
     """
     return json.dumps(_limit(value, _Budget(max_length)), ensure_ascii=False, separators=(",", ":"))

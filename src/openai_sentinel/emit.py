@@ -186,8 +186,7 @@ class Telemetry:
                 span.set_attributes(self.response_attributes(exchange))
                 if error is not None:
                     span.set_status(Status(StatusCode.ERROR, str(error) or exchange.error_type))
-                    if isinstance(error, Exception):
-                        span.record_exception(error)
+                    span.record_exception(error)
         finally:
             span.end(end_time=end_time)
 

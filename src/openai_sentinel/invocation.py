@@ -6,7 +6,7 @@ import time
 from typing import Final
 
 from opentelemetry.context import Context
-from opentelemetry.trace import set_span_in_context
+from opentelemetry.trace import Span, set_span_in_context
 
 from ._errors import report_internal_error
 from .adapters._common import error_type_of
@@ -26,22 +26,38 @@ class StreamEnd:
 
 
 class Invocation:
-    """One call's span and clock. :meth:`finish` ends both, once, whatever happens."""
+    """One call's span and clock. :meth:`finish` ends both, once, whatever happens.
+
+    It is created before the call and :meth:`start`-ed when the call really begins
+    (for async calls, when the coroutine first runs). If starting fails, the invocation
+    is inert: :meth:`finish` does nothing, and the call runs untouched.
+    """
 
     __slots__ = ("_done", "context", "exchange", "span", "start_ns", "started", "telemetry")
 
     def __init__(self, telemetry: Telemetry, exchange: Exchange) -> None:
         self.telemetry = telemetry
         self.exchange = exchange
-        self.start_ns = time.time_ns()
-        self.started = time.perf_counter()
-        self.span = telemetry.start_span(exchange, self.start_ns)
-        self.context: Context = set_span_in_context(self.span)
+        self.span: Span | None = None
+        self.context: Context | None = None
+        self.start_ns = 0
+        self.started = 0.0
         self._done = False
+
+    def start(self) -> None:
+        """Start the clock and the span; on failure, report it and become inert."""
+        try:
+            self.start_ns = time.time_ns()
+            self.started = time.perf_counter()
+            self.span = self.telemetry.start_span(self.exchange, self.start_ns)
+            self.context = set_span_in_context(self.span)
+        except Exception:
+            self._done = True
+            report_internal_error("span start")
 
     @property
     def done(self) -> bool:
-        """True once :meth:`finish` has run."""
+        """True once :meth:`finish` has run (or the invocation could not start)."""
         return self._done
 
     def finish(
@@ -55,7 +71,7 @@ class Invocation:
         ``ended_at`` (a ``perf_counter`` reading) backdates the end, e.g. to the last
         chunk of an abandoned stream, so the span and the duration metric agree.
         """
-        if self._done:
+        if self._done or self.span is None:
             return
         self._done = True
         exchange = self.exchange

@@ -35,6 +35,9 @@ class ChunkReader(Protocol):
     def fill(self) -> None:
         """Write what the chunks said (finish reasons, usage, content) into the exchange."""
 
+    def usage_only(self, chunk: Any) -> bool:
+        """Whether ``chunk`` only carries usage (the chunk ``include_usage`` adds)."""
+
 
 class StreamObserver:
     """Timing and chunk bookkeeping of one stream, shared by the sync and async proxies.
@@ -65,12 +68,16 @@ class StreamObserver:
         self._gaps: list[float] = []
         self._last: float | None = None
         self._chunks = 0
-        self._active = True
+        self._active = not invocation.done
 
     def observe(self, chunk: Any) -> bool:
-        """Account for one chunk; True if the caller must not see it (injected usage)."""
+        """Account for one chunk; True if the caller must not see it (injected usage).
+
+        The usage chunk we asked for stays hidden even when the bookkeeping is off
+        (after an internal failure, or if the invocation could not start).
+        """
         if not self._active:
-            return False
+            return self._hidden(chunk)
         try:
             now = _perf_counter()
             if self._add(chunk):
@@ -88,7 +95,17 @@ class StreamObserver:
         except Exception:
             self._active = False
             report_internal_error("stream chunk handling")
+            return self._hidden(chunk)
         return False
+
+    def _hidden(self, chunk: Any) -> bool:
+        if not self.hide_usage_chunk:
+            return False
+        try:
+            return self.reader.usage_only(chunk)
+        except Exception:
+            report_internal_error("stream chunk handling")
+            return False
 
     def _record_gaps(self) -> None:
         gaps, self._gaps = self._gaps, []
@@ -153,7 +170,7 @@ class InstrumentedStream(wrapt.ObjectProxy[Any]):
         try:
             self.__wrapped__.__exit__(exc_type, exc, traceback)
         finally:
-            self._self_observer.finish(exc, StreamEnd.ERROR if exc else StreamEnd.CLOSED)
+            self._self_observer.finish(None, StreamEnd.CLOSED)
 
     def close(self) -> None:
         """Close the stream and end its span."""
@@ -206,7 +223,7 @@ class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
         try:
             await self.__wrapped__.__aexit__(exc_type, exc, traceback)
         finally:
-            self._self_observer.finish(exc, StreamEnd.ERROR if exc else StreamEnd.CLOSED)
+            self._self_observer.finish(None, StreamEnd.CLOSED)
 
     async def close(self) -> None:
         """Close the stream and end its span."""

@@ -48,7 +48,6 @@ TOOLS = [
 CONTENT_KEYS = (
     semconv.GEN_AI_INPUT_MESSAGES,
     semconv.GEN_AI_OUTPUT_MESSAGES,
-    semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
     semconv.GEN_AI_TOOL_DEFINITIONS,
 )
 
@@ -111,9 +110,9 @@ def test_captured_content_follows_the_conventions_shape(telemetry: Telemetry, in
             ],
         },
     ]
-    assert json.loads(attributes[semconv.GEN_AI_SYSTEM_INSTRUCTIONS]) == [  # type: ignore[arg-type]
-        {"type": "text", "content": "You are terse."}
-    ]
+    # Chat system messages are part of the history: the conventions record them in
+    # gen_ai.input.messages, not (again) in gen_ai.system_instructions.
+    assert semconv.GEN_AI_SYSTEM_INSTRUCTIONS not in attributes
     assert json.loads(attributes[semconv.GEN_AI_TOOL_DEFINITIONS]) == [  # type: ignore[arg-type]
         {"type": "function", "name": "lookup", "description": "Look it up"}
     ]

@@ -55,6 +55,7 @@ def test_instrument_twice_does_not_double_wrap(
     instrumentor = instrument()
     with caplog.at_level(logging.WARNING):
         instrumentor.instrument(tracer_provider=telemetry.tracer_provider)
+    assert "already instrumented" in caplog.text
     _call(sync_client(ScriptedAPI()))
     assert len(telemetry.spans()) == 1
     (duration,) = telemetry.points(semconv.METRIC_OPERATION_DURATION)
@@ -94,6 +95,15 @@ def test_bad_settings_fail_at_instrument_naming_the_setting(settings, named: str
         OpenAISentinelInstrumentor().instrument(**settings)
     assert not OpenAISentinelInstrumentor().is_instrumented_by_opentelemetry
     assert Completions.create is ORIGINALS[0]
+
+
+def test_module_level_instrument_accepts_instrumentor_options(telemetry: Telemetry) -> None:
+    openai_sentinel.instrument(tracer_provider=telemetry.tracer_provider, skip_dep_check=True)
+    try:
+        _call(sync_client(ScriptedAPI()))
+        assert len(telemetry.spans()) == 1
+    finally:
+        openai_sentinel.uninstrument()
 
 
 def test_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

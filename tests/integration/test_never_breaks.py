@@ -80,6 +80,9 @@ HOOKS = [
 ]
 
 
+@pytest.mark.parametrize(
+    "settings", [{}, {"stream_usage": True, "capture_content": True}], ids=["defaults", "all-on"]
+)
 @pytest.mark.parametrize(("where", "owner", "name"), HOOKS, ids=[h[0] for h in HOOKS])
 async def test_internal_failures_are_contained(
     monkeypatch: pytest.MonkeyPatch,
@@ -88,9 +91,10 @@ async def test_internal_failures_are_contained(
     where: str,
     owner: Any,
     name: str,
+    settings: dict[str, Any],
 ) -> None:
     expected = _baseline()
-    instrument()
+    instrument(**settings)
     monkeypatch.setattr(owner, name, _boom)
     with caplog.at_level(logging.WARNING, logger="openai_sentinel"):
         assert _run_sync() == expected

@@ -56,6 +56,8 @@ def test_own_variable_wins_over_genai_variable() -> None:
         ({}, {"OPENAI_SENTINEL_STREAM_USAGE": "2"}, r"'OPENAI_SENTINEL_STREAM_USAGE' got '2'"),
         ({"content_max_length": -5}, {}, r"'content_max_length'.*integer from 1"),
         ({"content_max_length": True}, {}, r"'content_max_length'"),
+        ({}, {"OPENAI_SENTINEL_CONTENT_MAX_LENGTH": "²"}, r"OPENAI_SENTINEL_CONTENT_MAX_LENGTH"),
+        ({}, {"OPENAI_SENTINEL_CONTENT_MAX_LENGTH": "٣"}, r"OPENAI_SENTINEL_CONTENT_MAX_LENGTH"),
         (
             {},
             {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "x"},
@@ -71,8 +73,14 @@ def test_errors_name_the_setting_and_accepted_values(
         load_settings(overrides, environ)
 
 
-def test_provider_kwargs_are_not_settings() -> None:
-    assert load_settings({"tracer_provider": None, "meter_provider": None}, {}) == Settings()
+def test_instrumentor_kwargs_are_not_settings() -> None:
+    kwargs = {
+        "tracer_provider": None,
+        "meter_provider": None,
+        "skip_dep_check": True,
+        "raise_exception_on_conflict": True,
+    }
+    assert load_settings(kwargs, {}) == Settings()
 
 
 def test_env_names() -> None:

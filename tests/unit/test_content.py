@@ -31,13 +31,25 @@ def test_truncation_keeps_json_valid_and_bounded() -> None:
     ]
     serialized = serialize_content(messages, 100)
     decoded = json.loads(serialized)
+    assert len(decoded) == 1  # the message past the budget is left out
     first = decoded[0]["parts"][0]["content"]
-    second = decoded[1]["parts"][0]["content"]
-    assert first.startswith("a" * 100) and first.endswith("[truncated]")
-    assert second == "…[truncated]"
-    assert len(serialized) < 250
+    assert first.startswith("a" * 40) and first.endswith("a…[truncated]")
+    assert len(serialized) <= 100 + len("…[truncated]") + 10
 
 
 def test_short_content_is_kept_whole() -> None:
     messages = [{"role": "user", "parts": [{"type": "text", "content": "héllo"}]}]
     assert json.loads(serialize_content(messages, 100)) == messages
+
+
+def test_many_small_messages_cannot_grow_past_the_limit() -> None:
+    messages = [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}] * 5000
+    serialized = serialize_content(messages, 100)
+    assert len(serialized) < 300
+    assert 0 < len(json.loads(serialized)) < 10
+
+
+def test_a_secret_cut_by_truncation_is_still_redacted() -> None:
+    text = "x" * 90 + " sk-abcdefghijklmnopqrstuvwxyz0123456789"
+    parts = json.loads(serialize_content([{"type": "text", "content": text}], 100))
+    assert "sk-abc" not in parts[0]["content"]

@@ -8,8 +8,6 @@ from typing import Any
 from ..exchange import Message, MessagePart
 from ._common import as_str, field
 
-_INSTRUCTION_ROLES = ("system", "developer")
-
 
 def _content_parts(content: Any) -> list[MessagePart]:
     if content is None:
@@ -17,7 +15,7 @@ def _content_parts(content: Any) -> list[MessagePart]:
     if isinstance(content, str):
         return [{"type": "text", "content": content}]
     parts: list[MessagePart] = []
-    if isinstance(content, Iterable):
+    if isinstance(content, (list, tuple)):  # never consume a one-shot iterable
         for item in content:
             kind = as_str(field(item, "type"))
             if kind == "text":
@@ -70,17 +68,6 @@ def input_messages(messages: Any) -> list[Message]:
             parts = _content_parts(content) + _tool_call_parts(field(message, "tool_calls"))
         result.append({"role": role, "parts": parts})
     return result
-
-
-def system_instructions(messages: list[Message]) -> list[MessagePart]:
-    """The text parts of the system and developer messages."""
-    return [
-        part
-        for message in messages
-        if message["role"] in _INSTRUCTION_ROLES
-        for part in message["parts"]
-        if part.get("type") == "text"
-    ]
 
 
 def tool_definitions(tools: Any) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ __all__ = [
     "is_raw",
     "is_stream",
     "is_unread",
+    "raw_is_stream",
+    "raw_json",
     "replace_parsed",
 ]
 
@@ -51,3 +53,14 @@ def replace_parsed(raw: Any, parsed: Any) -> None:
 def is_omitted(value: Any) -> bool:
     """The client's ``NOT_GIVEN`` / ``omit`` placeholders for an absent argument."""
     return isinstance(value, (NotGiven, Omit))
+
+
+def raw_is_stream(raw: Any) -> bool:
+    """Whether a ``with_raw_response`` result holds a stream."""
+    return bool(getattr(raw, "_stream", False))
+
+
+def raw_json(raw: Any) -> Any:
+    """The JSON body of a non-stream ``with_raw_response`` result, read without parsing it
+    into models, so the caller's own ``parse()`` (and its post-parser) stay untouched."""
+    return raw.http_response.json()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import semconv
@@ -59,7 +59,7 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
         request_model=as_str(get("model")),
         server_address=address,
         server_port=port,
-        stream=get("stream") is True,
+        stream=bool(get("stream")) if isinstance(get("stream"), (bool, int)) else False,
         temperature=as_float(get("temperature")),
         top_p=as_float(get("top_p")),
         max_tokens=_max_tokens(kwargs),
@@ -81,7 +81,6 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
     if capture_content:
         messages = _chat_content.input_messages(get("messages"))
         exchange.input_messages = messages
-        exchange.system_instructions = _chat_content.system_instructions(messages) or None
         tools = get("tools")
         if tools is not None:
             exchange.tool_definitions = _chat_content.tool_definitions(tools) or None
@@ -107,43 +106,62 @@ def with_stream_usage(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def readable_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with one-shot iterables (``messages``, ``tools``) turned into lists.
+
+    With content capture on we read these before the client does; a generator would be
+    used up. The client turns any iterable into a list anyway, so a list is equivalent.
+    """
+    changed = {
+        name: list(value)
+        for name in ("messages", "tools")
+        if (value := kwargs.get(name)) is not None
+        and not isinstance(value, (list, tuple, str, Mapping))
+        and isinstance(value, Iterable)
+    }
+    return {**kwargs, **changed} if changed else kwargs
+
+
+def completion_of_error(error: BaseException) -> Any:
+    """The completion a failed ``parse()`` still carries (``LengthFinishReasonError``,
+    ``ContentFilterFinishReasonError``), or ``None``."""
+    return getattr(error, "completion", None)
+
+
 def _read_usage(exchange: Exchange, usage: Any) -> None:
-    exchange.input_tokens = as_int(getattr(usage, "prompt_tokens", None))
-    exchange.output_tokens = as_int(getattr(usage, "completion_tokens", None))
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    exchange.input_tokens = as_int(field(usage, "prompt_tokens"))
+    exchange.output_tokens = as_int(field(usage, "completion_tokens"))
+    prompt_details = field(usage, "prompt_tokens_details")
     if prompt_details is not None:
-        exchange.cache_read_input_tokens = as_int(getattr(prompt_details, "cached_tokens", None))
-    completion_details = getattr(usage, "completion_tokens_details", None)
+        exchange.cache_read_input_tokens = as_int(field(prompt_details, "cached_tokens"))
+    completion_details = field(usage, "completion_tokens_details")
     if completion_details is not None:
-        exchange.reasoning_output_tokens = as_int(
-            getattr(completion_details, "reasoning_tokens", None)
-        )
+        exchange.reasoning_output_tokens = as_int(field(completion_details, "reasoning_tokens"))
 
 
 def read_response(exchange: Exchange, completion: Any, *, capture_content: bool) -> None:
     """Copy what a ``ChatCompletion`` says into ``exchange``."""
-    exchange.response_id = as_str(getattr(completion, "id", None))
-    exchange.response_model = as_str(getattr(completion, "model", None))
-    exchange.response_service_tier = as_str(getattr(completion, "service_tier", None))
-    exchange.system_fingerprint = as_str(getattr(completion, "system_fingerprint", None))
-    choices = getattr(completion, "choices", None) or ()
+    exchange.response_id = as_str(field(completion, "id"))
+    exchange.response_model = as_str(field(completion, "model"))
+    exchange.response_service_tier = as_str(field(completion, "service_tier"))
+    exchange.system_fingerprint = as_str(field(completion, "system_fingerprint"))
+    choices = field(completion, "choices") or ()
     exchange.finish_reasons = [
-        as_str(getattr(choice, "finish_reason", None)) or semconv.FINISH_REASON_ERROR
-        for choice in choices
-    ]
-    usage = getattr(completion, "usage", None)
+        as_str(field(choice, "finish_reason")) or semconv.FINISH_REASON_ERROR for choice in choices
+    ] or None
+    usage = field(completion, "usage")
     if usage is not None:
         _read_usage(exchange, usage)
     if capture_content:
         outputs: list[Message] = []
-        for choice, finish in zip(choices, exchange.finish_reasons, strict=True):
-            message = getattr(choice, "message", None)
+        for choice, finish in zip(choices, exchange.finish_reasons or (), strict=True):
+            message = field(choice, "message")
             outputs.append(
                 _chat_content.output_message(
-                    as_str(getattr(message, "role", None)),
-                    as_str(getattr(message, "content", None)),
-                    as_str(getattr(message, "refusal", None)),
-                    getattr(message, "tool_calls", None),
+                    as_str(field(message, "role")),
+                    as_str(field(message, "content")),
+                    as_str(field(message, "refusal")),
+                    field(message, "tool_calls"),
                     finish,
                 )
             )
@@ -225,6 +243,8 @@ class ChatStreamAccumulator:
         finish = self._finish
         for choice in choices:
             index = choice.index
+            if index is None:  # some compatible servers omit it; the client leaves None
+                index = 0
             reason = choice.finish_reason
             if reason is not None or index not in finish:
                 finish[index] = reason
@@ -235,18 +255,30 @@ class ChatStreamAccumulator:
                 text.add(choice.delta)
         return False
 
+    @staticmethod
+    def usage_only(chunk: Any) -> bool:
+        """Whether ``chunk`` is the extra usage chunk ``include_usage`` adds (no choices)."""
+        return not getattr(chunk, "choices", None) and getattr(chunk, "usage", None) is not None
+
     def _read_identity(self, chunk: Any) -> None:
-        """Id, model, service tier and fingerprint: read until a chunk has carried them all."""
+        """Id, model, service tier and fingerprint: the first non-empty value of each.
+
+        Azure's first chunk (prompt filter results) carries an empty id and model.
+        """
         exchange = self._exchange
         if exchange.response_id is None:
-            exchange.response_id = as_str(getattr(chunk, "id", None))
-            exchange.response_model = as_str(getattr(chunk, "model", None))
+            exchange.response_id = as_str(getattr(chunk, "id", None)) or None
+        if exchange.response_model is None:
+            exchange.response_model = as_str(getattr(chunk, "model", None)) or None
         if exchange.response_service_tier is None:
-            exchange.response_service_tier = as_str(getattr(chunk, "service_tier", None))
+            exchange.response_service_tier = as_str(getattr(chunk, "service_tier", None)) or None
         if exchange.system_fingerprint is None:
-            exchange.system_fingerprint = as_str(getattr(chunk, "system_fingerprint", None))
-        self._identity_pending = (
-            exchange.response_service_tier is None or exchange.system_fingerprint is None
+            exchange.system_fingerprint = as_str(getattr(chunk, "system_fingerprint", None)) or None
+        self._identity_pending = None in (
+            exchange.response_id,
+            exchange.response_model,
+            exchange.response_service_tier,
+            exchange.system_fingerprint,
         )
 
     def fill(self) -> None:
@@ -256,14 +288,14 @@ class ChatStreamAccumulator:
         failed) reports ``error`` at its position, as the conventions ask.
         """
         exchange = self._exchange
+        if self._usage is not None:
+            _read_usage(exchange, self._usage)
         expected = max(exchange.choice_count or 1, (max(self._finish) + 1) if self._finish else 0)
         reasons = [
             as_str(self._finish.get(index)) or semconv.FINISH_REASON_ERROR
             for index in range(expected)
         ]
         exchange.finish_reasons = reasons
-        if self._usage is not None:
-            _read_usage(exchange, self._usage)
         if self._capture:
             exchange.output_messages = [
                 self._texts[index].message(reasons[index])
