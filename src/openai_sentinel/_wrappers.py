@@ -7,8 +7,9 @@ returned without instrumentation.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Generator
-from inspect import CORO_CREATED, getcoroutinestate
+from collections.abc import Callable
+from inspect import iscoroutine
+from types import CoroutineType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -152,12 +153,21 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
     return wrapper
 
 
-async def _traced(invocation: Invocation, awaitable: Awaitable[Any]) -> Any:
-    """Await the client's coroutine with the span current, then complete the invocation."""
+async def _traced_call(
+    telemetry: Telemetry,
+    wrapped: Callable[..., Any],
+    instance: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """The instrumented async call: everything happens once the coroutine first runs."""
+    invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
+    if invocation is None:
+        return await wrapped(*args, **kwargs)
     invocation.start()
     token = None if invocation.context is None else otel_context.attach(invocation.context)
     try:
-        result = await awaitable
+        result = await wrapped(*args, **call_kwargs)
     except BaseException as error:
         _fail(invocation, error)
         raise
@@ -167,75 +177,28 @@ async def _traced(invocation: Invocation, awaitable: Awaitable[Any]) -> Any:
     return _complete(invocation, result)
 
 
-class TracedCall(Coroutine[Any, Any, Any]):
-    """The coroutine an instrumented async method returns.
-
-    The span starts when the coroutine first runs, not when it is created. If it is
-    closed or dropped before running, it leaves the client's coroutine to behave as it
-    would have without us (including Python's "never awaited" warning when dropped).
-    """
-
-    __slots__ = ("_client_call", "_inner")
-
-    def __init__(self, invocation: Invocation, client_call: Awaitable[Any]) -> None:
-        self._client_call = client_call
-        self._inner = _traced(invocation, client_call)
-
-    def send(self, value: Any) -> Any:
-        return self._inner.send(value)
-
-    def throw(self, *args: Any) -> Any:
-        if self._never_ran():  # e.g. a task cancelled before its first step
-            self._close_client_call()
-        return self._inner.throw(*args)
-
-    def _close_client_call(self) -> None:
-        close = getattr(self._client_call, "close", None)
-        if close is not None:
-            close()
-
-    def _never_ran(self) -> bool:
-        return getcoroutinestate(self._inner) == CORO_CREATED
-
-    def close(self) -> None:
-        never_ran = self._never_ran()
-        self._inner.close()
-        if never_ran:
-            self._close_client_call()
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        # A generator, not the inner iterator itself: its frame keeps this object (and so
-        # the inner coroutine) alive while it is being awaited.
-        return (yield from self._inner.__await__())
-
-    def __del__(self) -> None:
-        if self._never_ran():
-            self._inner.close()  # no warning for our coroutine; the client's still warns
-
-
 def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
     """Wrapper for the asynchronous ``chat.completions.create`` and ``parse``.
 
-    The wrapper itself is synchronous, like the client's ``create``: argument errors
-    are raised at call time exactly as without instrumentation, and the coroutine it
-    returns awaits the client's own.
+    Like the client's ``create``, it checks the arguments at call time (by calling the
+    client's method and closing the unstarted coroutine it returns: no request, no
+    warning) and returns a native coroutine. The span starts when that coroutine first
+    runs, so a call that is never awaited, closed or cancelled early leaves no span.
     """
 
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        if not is_instrumentation_enabled():
-            return wrapped(*args, **kwargs)
-        invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
-        if invocation is None:
-            return wrapped(*args, **kwargs)
-        try:
-            client_call = wrapped(*args, **call_kwargs)
-        except BaseException as error:
-            invocation.start()
-            _fail(invocation, error)
-            raise
-        return TracedCall(invocation, client_call)
+        probe = wrapped(*args, **kwargs)  # argument errors raise here, as without us
+        if not is_instrumentation_enabled() or not iscoroutine(probe):
+            return probe
+        probe.close()
+        call: CoroutineType[Any, Any, Any] = _traced_call(  # type: ignore[assignment]
+            telemetry, wrapped, instance, args, kwargs
+        )
+        call.__name__ = probe.__name__  # reprs and "never awaited" warnings name the
+        call.__qualname__ = probe.__qualname__  # client's method, as without us
+        return call
 
     return wrapper
 
