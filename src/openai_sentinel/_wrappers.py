@@ -7,8 +7,9 @@ returned without instrumentation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from inspect import iscoroutine
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from inspect import CORO_CREATED, getcoroutinestate, iscoroutine
 from types import CoroutineType
 from typing import Any
 
@@ -108,7 +109,24 @@ def _complete(invocation: Invocation, result: Any) -> Any:
             chat.read_response(exchange, result, capture_content=capture)
     except Exception:
         report_internal_error("response parsing")
+        invocation.finish()
+        return _hide_injected_usage(invocation, result)
     invocation.finish()
+    return result
+
+
+def _hide_injected_usage(invocation: Invocation, result: Any) -> Any:
+    """After a failure, still keep the usage chunk we asked for away from the caller."""
+    if not invocation.exchange.usage_injected:
+        return result
+    try:
+        observer = StreamObserver(invocation, chat.UsageChunkFilter(), hide_usage_chunk=True)
+        if _results.is_stream(result):
+            return InstrumentedStream(result, observer)
+        if _results.is_async_stream(result):
+            return InstrumentedAsyncStream(result, observer)
+    except Exception:
+        report_internal_error("response parsing")
     return result
 
 
@@ -153,21 +171,18 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
     return wrapper
 
 
-async def _traced_call(
-    telemetry: Telemetry,
-    wrapped: Callable[..., Any],
-    instance: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
-    """The instrumented async call: everything happens once the coroutine first runs."""
-    invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
-    if invocation is None:
-        return await wrapped(*args, **kwargs)
+async def _traced(invocation: Invocation, client_call: Awaitable[Any]) -> Any:
+    """Await the client's coroutine with the span current, then complete the invocation."""
     invocation.start()
     token = None if invocation.context is None else otel_context.attach(invocation.context)
     try:
-        result = await wrapped(*args, **call_kwargs)
+        result = await client_call
+    except GeneratorExit as error:
+        # Closed by the garbage collector, possibly from another context: there is no
+        # context of ours to restore there.
+        token = None
+        _fail(invocation, error)
+        raise
     except BaseException as error:
         _fail(invocation, error)
         raise
@@ -177,28 +192,48 @@ async def _traced_call(
     return _complete(invocation, result)
 
 
+def _close_if_unstarted(client_call: Coroutine[Any, Any, Any]) -> None:
+    if getcoroutinestate(client_call) == CORO_CREATED:
+        client_call.close()
+
+
+def _traced_coroutine(invocation: Invocation, client_call: Any) -> Any:
+    """A native coroutine awaiting ``client_call`` under the client's own name.
+
+    If ours never runs (dropped, closed, or its task cancelled before the first step),
+    the client's coroutine is closed when ours is collected: no request, no span, and
+    only one "never awaited" warning, naming the client's method, as without us.
+    """
+    call: CoroutineType[Any, Any, Any] = _traced(invocation, client_call)  # type: ignore[assignment]
+    if iscoroutine(client_call):
+        call.__name__ = client_call.__name__
+        call.__qualname__ = client_call.__qualname__
+        weakref.finalize(call, _close_if_unstarted, client_call)
+    return call
+
+
 def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
     """Wrapper for the asynchronous ``chat.completions.create`` and ``parse``.
 
-    Like the client's ``create``, it checks the arguments at call time (by calling the
-    client's method and closing the unstarted coroutine it returns: no request, no
-    warning) and returns a native coroutine. The span starts when that coroutine first
-    runs, so a call that is never awaited, closed or cancelled early leaves no span.
+    Like the client's method, it is called synchronously (argument errors raise at call
+    time) and returns a native coroutine; the span starts when that coroutine first runs.
     """
 
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        probe = wrapped(*args, **kwargs)  # argument errors raise here, as without us
-        if not is_instrumentation_enabled() or not iscoroutine(probe):
-            return probe
-        probe.close()
-        call: CoroutineType[Any, Any, Any] = _traced_call(  # type: ignore[assignment]
-            telemetry, wrapped, instance, args, kwargs
-        )
-        call.__name__ = probe.__name__  # reprs and "never awaited" warnings name the
-        call.__qualname__ = probe.__qualname__  # client's method, as without us
-        return call
+        if not is_instrumentation_enabled():
+            return wrapped(*args, **kwargs)
+        invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
+        if invocation is None:
+            return wrapped(*args, **kwargs)
+        try:
+            client_call = wrapped(*args, **call_kwargs)
+        except BaseException as error:
+            invocation.start()
+            _fail(invocation, error)
+            raise
+        return _traced_coroutine(invocation, client_call)
 
     return wrapper
 

@@ -11,8 +11,14 @@ __all__ = ["serialize_content"]
 
 _TEXT_FIELDS = frozenset({"content", "arguments", "response", "uri", "description"})
 _MARK = "…[truncated]"
+_MARK_PART = {"type": "text", "content": _MARK}
 _REDACTION_MARGIN = 2048
 """Extra characters redacted past the budget, so a secret cut by truncation is still found."""
+
+
+def _json_length(text: str) -> int:
+    """Characters ``text`` takes once JSON-escaped, quotes excluded."""
+    return len(json.dumps(text, ensure_ascii=False)) - 2
 
 
 class _Budget:
@@ -25,10 +31,13 @@ class _Budget:
 
     def take(self, text: str) -> str:
         text = redact(text[: max(self.left, 0) + _REDACTION_MARGIN])
-        if len(text) <= self.left:
-            self.left -= len(text)
+        cost = _json_length(text)
+        if cost <= self.left:
+            self.left -= cost
             return text
         kept = text[: max(self.left, 0)]
+        while kept and _json_length(kept) > self.left:  # escapes take more than one character
+            kept = kept[: len(kept) - max(1, (_json_length(kept) - self.left) // 2)]
         self.left = 0
         return kept + _MARK
 
@@ -39,8 +48,29 @@ class _Budget:
         for key, value in item.items():
             cost += len(key) + 4
             if isinstance(value, str) and key not in _TEXT_FIELDS:
-                cost += len(value)
+                cost += _json_length(value)
         self.left -= cost
+
+
+def _ends_with_mark(items: list[Any]) -> bool:
+    last = items[-1] if items else None
+    if isinstance(last, dict):
+        parts = last.get("parts")
+        if isinstance(parts, list):
+            return _ends_with_mark(parts)
+        return any(isinstance(v, str) and v.endswith(_MARK) for v in last.values())
+    return False
+
+
+def _mark_dropped(kept: list[Any]) -> None:
+    """Show that items were left out: a mark part at the end of the last kept parts."""
+    if _ends_with_mark(kept):
+        return
+    last = kept[-1] if kept else None
+    if isinstance(last, dict) and isinstance(last.get("parts"), list):
+        last["parts"].append(dict(_MARK_PART))
+    else:
+        kept.append(dict(_MARK_PART))
 
 
 def _limit(value: Any, budget: _Budget) -> Any:
@@ -53,20 +83,21 @@ def _limit(value: Any, budget: _Budget) -> Any:
             for key, item in value.items()
         }
     if isinstance(value, list):
-        kept = []
+        kept: list[Any] = []
         for item in value:
             if budget.left <= 0:
-                break  # the rest is dropped: the last kept text already ends with the mark
+                _mark_dropped(kept)
+                break
             kept.append(_limit(item, budget))
         return kept
     return value
 
 
 def serialize_content(value: list[Any], max_length: int) -> str:
-    """``value`` as compact JSON, text redacted, about ``max_length`` characters at most.
+    """``value`` as compact JSON, text redacted, kept to about ``max_length`` characters.
 
     Truncation keeps the JSON valid and in the conventions' shape: text is cut and
-    marked ``…[truncated]`` where the budget runs out, and later messages or parts are
-    left out.
+    marked ``…[truncated]`` where the budget runs out, and the messages or parts past it
+    are left out, with a ``…[truncated]`` text part in their place.
     """
     return json.dumps(_limit(value, _Budget(max_length)), ensure_ascii=False, separators=(",", ":"))

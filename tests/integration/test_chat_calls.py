@@ -274,9 +274,10 @@ async def test_async_argument_errors_raise_at_call_time_as_without_us(
     client = async_client(ScriptedAPI())
     with pytest.raises(TypeError):
         client.chat.completions.create(model="gpt-4o-mini")  # type: ignore[call-overload]
-    assert telemetry.spans() == []  # no request was made
+    (failed,) = telemetry.spans()  # an error span, as for the synchronous client
+    assert (failed.attributes or {})[semconv.ERROR_TYPE] == "TypeError"
     pending = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert inspect.iscoroutine(pending)
     assert pending.__qualname__ == "AsyncCompletions.create"
     await pending
-    assert len(telemetry.spans()) == 1
+    assert len(telemetry.spans()) == 2

@@ -202,3 +202,79 @@ async def test_async_call_dropped_without_await_warns_like_the_client(instrument
         gc.collect()
     never_awaited = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert never_awaited == ["coroutine 'AsyncCompletions.create' was never awaited"]
+
+
+def _failing_messages() -> Any:
+    yield {"role": "user", "content": "first"}
+    raise ValueError("user generator failed")
+
+
+async def test_a_failing_generator_fails_the_call_as_without_us(
+    telemetry: Telemetry, instrument, caplog: pytest.LogCaptureFixture
+) -> None:
+    instrument(capture_content=True)
+    api = ScriptedAPI()
+    with caplog.at_level(logging.WARNING, logger="openai_sentinel"):
+        with pytest.raises(ValueError, match="user generator failed"):
+            sync_client(api).chat.completions.create(
+                model="gpt-4o-mini", messages=_failing_messages()
+            )
+        with pytest.raises(ValueError, match="user generator failed"):
+            await async_client(api).chat.completions.create(
+                model="gpt-4o-mini", messages=_failing_messages()
+            )
+    assert api.requests == []
+    assert not [r for r in caplog.records if r.name == "openai_sentinel"]
+    assert [(s.attributes or {})[semconv.ERROR_TYPE] for s in telemetry.spans()] == [
+        "ValueError",
+        "ValueError",
+    ]
+
+
+def test_usage_asked_through_extra_body_is_left_to_the_caller(
+    telemetry: Telemetry, instrument
+) -> None:
+    instrument(stream_usage=True)
+    chunks = list(
+        sync_client(ScriptedAPI()).chat.completions.create(
+            model="gpt-4o-mini",
+            messages=MESSAGES,
+            stream=True,
+            extra_body={"stream_options": {"include_usage": True}},
+        )
+    )
+    assert chunks[-1].usage is not None and chunks[-1].choices == []
+    assert semconv.SENTINEL_STREAM_USAGE_INJECTED not in (telemetry.span().attributes or {})
+
+
+def test_raw_response_that_is_not_json_is_not_our_failure(
+    telemetry: Telemetry, instrumented, caplog: pytest.LogCaptureFixture
+) -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"content-type": "text/html"}, content=b"<html>")
+
+    with caplog.at_level(logging.WARNING, logger="openai_sentinel"):
+        raw = sync_client(handler, strict=False).chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES
+        )
+    assert raw.text == "<html>"
+    assert not [r for r in caplog.records if r.name == "openai_sentinel"]
+    assert len(telemetry.spans()) == 1
+
+
+def test_usage_chunk_stays_hidden_when_the_stream_proxy_cannot_be_built(
+    telemetry: Telemetry, instrument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instrument(stream_usage=True)
+
+    def broken_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(chat_adapter.ChatStreamAccumulator, "__init__", broken_init)
+    chunks = list(
+        sync_client(ScriptedAPI()).chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+    )
+    assert chunks and all(chunk.choices for chunk in chunks)
+    assert len(telemetry.spans()) == 1

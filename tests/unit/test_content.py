@@ -53,3 +53,19 @@ def test_a_secret_cut_by_truncation_is_still_redacted() -> None:
     text = "x" * 90 + " sk-abcdefghijklmnopqrstuvwxyz0123456789"
     parts = json.loads(serialize_content([{"type": "text", "content": text}], 100))
     assert "sk-abc" not in parts[0]["content"]
+
+
+def test_dropped_items_leave_a_mark_and_no_empty_parts() -> None:
+    for limit in (5, 20, 88, 300):
+        messages = [{"role": "user", "parts": [{"type": "text", "content": "hello"}]}] * 200
+        decoded = json.loads(serialize_content(messages, limit))
+        assert decoded, limit
+        assert all(message["parts"] for message in decoded), limit
+        assert decoded[-1]["parts"][-1]["content"].endswith("…[truncated]"), limit
+
+
+def test_escaped_characters_count_against_the_limit() -> None:
+    for text in ("\x01" * 5000, "\n" * 5000, '"' * 5000):
+        serialized = serialize_content([{"type": "text", "content": text}], 4096)
+        assert len(serialized) <= 4096 + 64
+        json.loads(serialized)

@@ -62,5 +62,13 @@ def raw_is_stream(raw: Any) -> bool:
 
 def raw_json(raw: Any) -> Any:
     """The JSON body of a non-stream ``with_raw_response`` result, read without parsing it
-    into models, so the caller's own ``parse()`` (and its post-parser) stay untouched."""
-    return raw.http_response.json()
+    into models, so the caller's own ``parse()`` (and its post-parser) stay untouched.
+
+    A body that is not a JSON object gives ``None``: there is nothing to read, and the
+    caller's ``parse()`` will say what is wrong with it.
+    """
+    try:
+        body = raw.http_response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

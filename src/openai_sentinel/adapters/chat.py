@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .. import semconv
@@ -11,7 +11,15 @@ from . import _chat_content
 from ._common import as_float, as_int, as_str, field, provider_of, server_of
 from ._results import RAW_RESPONSE_HEADER, is_omitted
 
-__all__ = ["ChatStreamAccumulator", "read_request", "read_response", "with_stream_usage"]
+__all__ = [
+    "ChatStreamAccumulator",
+    "UsageChunkFilter",
+    "completion_of_error",
+    "read_request",
+    "read_response",
+    "readable_kwargs",
+    "with_stream_usage",
+]
 
 _JSON_FORMATS = frozenset({"json_object", "json_schema"})
 
@@ -78,11 +86,12 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
         exchange.output_type = _output_type(response_format)
     if "service_tier" in kwargs or "extra_body" in kwargs:
         exchange.request_service_tier = _service_tier(kwargs)
-    if capture_content:
-        messages = _chat_content.input_messages(get("messages"))
-        exchange.input_messages = messages
+    if capture_content:  # only sequences: a one-shot iterable is the client's to read
+        messages = get("messages")
+        if isinstance(messages, (list, tuple)):
+            exchange.input_messages = _chat_content.input_messages(messages)
         tools = get("tools")
-        if tools is not None:
+        if isinstance(tools, (list, tuple)):
             exchange.tool_definitions = _chat_content.tool_definitions(tools) or None
     return exchange
 
@@ -96,6 +105,9 @@ def with_stream_usage(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
     headers = kwargs.get("extra_headers")
     if isinstance(headers, Mapping) and RAW_RESPONSE_HEADER in headers:
         return None
+    extra_body = kwargs.get("extra_body")
+    if isinstance(extra_body, Mapping) and "stream_options" in extra_body:
+        return None  # the caller set the options through the raw body
     options = kwargs.get("stream_options")
     if isinstance(options, Mapping):
         if "include_usage" in options:
@@ -106,19 +118,36 @@ def with_stream_usage(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _replay(items: list[Any], error: BaseException) -> Iterator[Any]:
+    yield from items
+    raise error
+
+
 def readable_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """``kwargs`` with one-shot iterables (``messages``, ``tools``) turned into lists.
 
     With content capture on we read these before the client does; a generator would be
     used up. The client turns any iterable into a list anyway, so a list is equivalent.
+    If the caller's iterable raises, the client gets the items read so far and then the
+    same exception, exactly where it would have met it (and we record no content).
     """
-    changed = {
-        name: list(value)
-        for name in ("messages", "tools")
-        if (value := kwargs.get(name)) is not None
-        and not isinstance(value, (list, tuple, str, Mapping))
-        and isinstance(value, Iterable)
-    }
+    changed: dict[str, Any] = {}
+    for name in ("messages", "tools"):
+        value = kwargs.get(name)
+        if (
+            value is None
+            or isinstance(value, (list, tuple, str, Mapping))
+            or not isinstance(value, Iterable)
+        ):
+            continue
+        items: list[Any] = []
+        try:
+            for item in value:
+                items.append(item)
+        except Exception as error:
+            changed[name] = _replay(items, error)
+        else:
+            changed[name] = items
     return {**kwargs, **changed} if changed else kwargs
 
 
@@ -211,6 +240,26 @@ class _ChoiceText:
         )
 
 
+def _usage_only(chunk: Any) -> bool:
+    """Whether ``chunk`` is the extra usage chunk ``include_usage`` adds (no choices)."""
+    return not getattr(chunk, "choices", None) and getattr(chunk, "usage", None) is not None
+
+
+class UsageChunkFilter:
+    """A chunk reader that records nothing and only recognises the usage chunk: what a
+    stream still needs when its bookkeeping could not be set up."""
+
+    __slots__ = ()
+
+    def add(self, chunk: Any) -> bool:
+        return False
+
+    def fill(self) -> None:
+        return None
+
+    usage_only = staticmethod(_usage_only)
+
+
 class ChatStreamAccumulator:
     """Folds ``ChatCompletionChunk``s into the exchange of a streamed call.
 
@@ -255,10 +304,7 @@ class ChatStreamAccumulator:
                 text.add(choice.delta)
         return False
 
-    @staticmethod
-    def usage_only(chunk: Any) -> bool:
-        """Whether ``chunk`` is the extra usage chunk ``include_usage`` adds (no choices)."""
-        return not getattr(chunk, "choices", None) and getattr(chunk, "usage", None) is not None
+    usage_only = staticmethod(_usage_only)
 
     def _read_identity(self, chunk: Any) -> None:
         """Id, model, service tier and fingerprint: the first non-empty value of each.
