@@ -52,15 +52,18 @@ def test_generator_arguments_reach_the_api_with_capture_on(
     assert json.loads(attributes[semconv.GEN_AI_INPUT_MESSAGES])[0]["parts"][0]["content"] == "hi"  # type: ignore[arg-type]
 
 
-def test_usage_chunk_stays_hidden_when_chunk_handling_fails(
-    telemetry: Telemetry, instrument, monkeypatch: pytest.MonkeyPatch
+def _raise(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("injected")
+
+
+@pytest.mark.parametrize(
+    "broken", ["add", "__init__"], ids=["chunk handling fails", "stream proxy cannot be built"]
+)
+def test_injected_usage_chunk_stays_hidden_after_failures(
+    telemetry: Telemetry, instrument, monkeypatch: pytest.MonkeyPatch, broken: str
 ) -> None:
     instrument(stream_usage=True)
-
-    def broken_add(self: Any, chunk: Any) -> bool:
-        raise RuntimeError("injected")
-
-    monkeypatch.setattr(chat_adapter.ChatStreamAccumulator, "add", broken_add)
+    monkeypatch.setattr(chat_adapter.ChatStreamAccumulator, broken, _raise)
     chunks = list(
         sync_client(ScriptedAPI()).chat.completions.create(
             model="gpt-4o-mini", messages=MESSAGES, stream=True
@@ -259,22 +262,4 @@ def test_raw_response_that_is_not_json_is_not_our_failure(
         )
     assert raw.text == "<html>"
     assert not [r for r in caplog.records if r.name == "openai_sentinel"]
-    assert len(telemetry.spans()) == 1
-
-
-def test_usage_chunk_stays_hidden_when_the_stream_proxy_cannot_be_built(
-    telemetry: Telemetry, instrument, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    instrument(stream_usage=True)
-
-    def broken_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("injected")
-
-    monkeypatch.setattr(chat_adapter.ChatStreamAccumulator, "__init__", broken_init)
-    chunks = list(
-        sync_client(ScriptedAPI()).chat.completions.create(
-            model="gpt-4o-mini", messages=MESSAGES, stream=True
-        )
-    )
-    assert chunks and all(chunk.choices for chunk in chunks)
     assert len(telemetry.spans()) == 1
