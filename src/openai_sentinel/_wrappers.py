@@ -13,7 +13,6 @@ from inspect import CORO_CREATED, getcoroutinestate, iscoroutine
 from types import CoroutineType
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from ._errors import report_internal_error
@@ -157,15 +156,14 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
         if invocation is None:
             return wrapped(*args, **kwargs)
         invocation.start()
-        token = None if invocation.context is None else otel_context.attach(invocation.context)
+        token = invocation.activate()
         try:
             result = wrapped(*args, **call_kwargs)
         except BaseException as error:
             _fail(invocation, error)
             raise
         finally:
-            if token is not None:
-                otel_context.detach(token)
+            invocation.deactivate(token)
         return _complete(invocation, result)
 
     return wrapper
@@ -174,7 +172,7 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
 async def _traced(invocation: Invocation, client_call: Awaitable[Any]) -> Any:
     """Await the client's coroutine with the span current, then complete the invocation."""
     invocation.start()
-    token = None if invocation.context is None else otel_context.attach(invocation.context)
+    token = invocation.activate()
     try:
         result = await client_call
     except GeneratorExit as error:
@@ -187,8 +185,7 @@ async def _traced(invocation: Invocation, client_call: Awaitable[Any]) -> Any:
         _fail(invocation, error)
         raise
     finally:
-        if token is not None:
-            otel_context.detach(token)
+        invocation.deactivate(token)
     return _complete(invocation, result)
 
 

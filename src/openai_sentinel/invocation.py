@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from contextvars import Token
 from typing import Final
 
-from opentelemetry.context import Context
+from opentelemetry.context import Context, attach, detach
 from opentelemetry.trace import Span, set_span_in_context
 
 from ._errors import report_internal_error
@@ -54,6 +55,16 @@ class Invocation:
         except Exception:
             self._done = True
             report_internal_error("span start")
+
+    def activate(self) -> Token[Context] | None:
+        """Make the span current for the call; returns the token :meth:`deactivate` takes."""
+        return None if self.context is None else attach(self.context)
+
+    @staticmethod
+    def deactivate(token: Token[Context] | None) -> None:
+        """Restore the context :meth:`activate` replaced (nothing for a ``None`` token)."""
+        if token is not None:
+            detach(token)
 
     @property
     def done(self) -> bool:
