@@ -119,10 +119,6 @@ ERROR_CLASS_BY_STATUS = {
     429: "RateLimitError",
 }
 
-XFAIL: dict[tuple[str, str], str] = {}
-"""``(variant, cassette stem)`` -> the openai_sentinel bug that makes the case fail."""
-
-
 # -- what the recording says ----------------------------------------------------------
 
 
@@ -653,13 +649,7 @@ def check_all(
 # -- the tests --------------------------------------------------------------------------
 
 
-def _cases(variant: str) -> list[Any]:
-    cases = []
-    for cassette in CASSETTES:
-        reason = XFAIL.get((variant, cassette.name))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        cases.append(pytest.param(cassette, id=cassette.name, marks=marks))
-    return cases
+CASES = [pytest.param(cassette, id=cassette.name) for cassette in CASSETTES]
 
 
 Instrument = Callable[..., OpenAISentinelInstrumentor]
@@ -685,7 +675,7 @@ def instrument_for(
     )
 
 
-@pytest.mark.parametrize("cassette", _cases("sync"))
+@pytest.mark.parametrize("cassette", CASES)
 def test_sync_replay(
     cassette: Cassette,
     telemetry: Telemetry,
@@ -701,7 +691,7 @@ def test_sync_replay(
     check_all(cassette, telemetry, outcome, baseline, stream_type=openai.Stream)
 
 
-@pytest.mark.parametrize("cassette", _cases("async"))
+@pytest.mark.parametrize("cassette", CASES)
 async def test_async_replay(
     cassette: Cassette,
     telemetry: Telemetry,
