@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ._version import __version__
+from .simulator import __main__ as simulator_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
         help="run a few dozen instrumented calls (embedded simulator unless --live) "
         "and print spans, metrics and a summary",
     )
-    demo.add_argument("--calls", type=int, default=30, help="number of calls (default 30)")
+    demo.add_argument(
+        "--calls", type=int, default=30, help="number of calls (default 30, at least 4)"
+    )
     demo.add_argument(
         "--live", action="store_true", help="talk to the real OpenAI API (needs OPENAI_API_KEY)"
     )
@@ -31,9 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         "--capture-content", action="store_true", help="record (redacted) message content"
     )
     simulator = commands.add_parser(
-        "simulator", help="serve the OpenAI-compatible simulator in the foreground"
+        "simulator",
+        help="serve the OpenAI-compatible simulator in the foreground",
+        description=simulator_cli.DESCRIPTION,
     )
-    simulator.add_argument("simulator_args", nargs=argparse.REMAINDER)
+    simulator_cli.add_arguments(simulator)
+    simulator.set_defaults(command_parser=simulator)
     return parser
 
 
@@ -41,9 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     if args.command == "simulator":
-        from .simulator.__main__ import main as simulator_main
-
-        return simulator_main(list(args.simulator_args))
+        return simulator_cli.serve(args, args.command_parser)
     if args.calls < 4:
         print("openai-sentinel demo: --calls must be at least 4", file=sys.stderr)
         return 2

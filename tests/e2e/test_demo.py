@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+
+import pytest
 
 from openai_sentinel import semconv
 
 from ..support.otlp_receiver import OTLPReceiver
 
 
-def _demo(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+def _demo(*args: str, timeout: float = 120, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
     return subprocess.run(
         [sys.executable, "-m", "openai_sentinel.cli", "demo", *args],
         env={**env, **extra_env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def test_demo_prints_spans_metrics_and_summary() -> None:
@@ -41,6 +52,36 @@ def test_demo_prints_spans_metrics_and_summary() -> None:
     assert (calls, errors) == (9, 1)
     assert streams >= 2 and tokens_in > 0 and tokens_out > 0
     assert "errors: RateLimitError x1" in summary
+    assert not any(line.lstrip().startswith(("in:", "out:")) for line in out.splitlines())
+
+
+def test_a_stream_closed_early_explains_its_finish_reason() -> None:
+    completed = _demo("--calls", "4")
+    assert completed.returncode == 0, completed.stderr
+    [line] = [line for line in completed.stdout.splitlines() if "finish=error" in line]
+    assert "closed early by the caller" in line
+    assert "ERROR" not in line
+
+
+def test_captured_content_is_shown_redacted_and_abbreviated() -> None:
+    completed = _demo("--calls", "4", "--capture-content")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    inputs = [line.strip() for line in lines if line.startswith("    in: ")]
+    outputs = [line.strip() for line in lines if line.startswith("    out: ")]
+    spans = [line for line in lines if line.startswith("span chat ")]
+    assert len(inputs) == len(spans) == 4
+    assert outputs and all(line.startswith("out: assistant: ") for line in outputs)
+    assert any("user: Summarize" in line and "[REDACTED:email]" in line for line in inputs)
+    assert "@example.com" not in completed.stdout
+    assert all(len(line) <= 160 for line in inputs + outputs)
+
+
+def test_service_name_comes_from_otel_service_name() -> None:
+    completed = _demo("--calls", "4", "--json", OTEL_SERVICE_NAME="my-service")
+    assert completed.returncode == 0, completed.stderr
+    assert '"service.name": "my-service"' in completed.stdout
+    assert "openai-sentinel-demo" not in completed.stdout
 
 
 def test_demo_exports_over_otlp_when_endpoint_is_set() -> None:
@@ -57,6 +98,22 @@ def test_demo_exports_over_otlp_when_endpoint_is_set() -> None:
     assert len(chat) == 6
     assert all(span["resource"]["service.name"] == "openai-sentinel-demo" for span in chat)
     assert semconv.METRIC_OPERATION_DURATION in receiver.metrics
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_an_unreachable_otlp_endpoint_is_reported_and_fails_the_demo(protocol: str) -> None:
+    completed = _demo(
+        "--calls",
+        "4",
+        timeout=60,  # the exporters give up after their 2 s export timeout
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{_closed_port()}",
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+    )
+    assert completed.returncode == 1
+    assert "summary" in completed.stdout
+    [message] = [line for line in completed.stderr.splitlines() if "openai-sentinel demo:" in line]
+    assert "nothing was exported" in message
+    assert "did not accept 4 spans and" in message
 
 
 def test_live_mode_needs_an_api_key() -> None:

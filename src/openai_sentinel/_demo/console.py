@@ -1,6 +1,8 @@
-"""Compact, one-line-per-item console formats for spans and metrics."""
+"""Compact console formats: a line per span (plus its captured content) and per metric point."""
 
 from __future__ import annotations
+
+import json
 
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
@@ -13,16 +15,33 @@ _SHOWN_METRIC_ATTRIBUTES = (
     semconv.GEN_AI_TOKEN_TYPE,
     semconv.ERROR_TYPE,
 )
+_CONTENT_WIDTH = 150
+"""Characters of captured content shown per line (the span itself keeps more)."""
+
+_STREAM_ENDS = {
+    "closed": "closed by the caller",
+    "abandoned": "abandoned by the caller (ended when garbage-collected)",
+    "error": "stream failed mid-way",
+}
 
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:7.1f} ms"
 
 
+def _stream_end(end: str, finish: tuple[str, ...], failed: bool) -> str:
+    """What ``sentinel.stream.end`` means, in words; ``closed early`` when finish is missing."""
+    if end == "closed" and "error" in finish and not failed:
+        return "closed early by the caller (no finish reason arrived, hence finish=error)"
+    return _STREAM_ENDS.get(end, f"stream {end}")
+
+
 def format_span(span: ReadableSpan) -> str:
-    """``span  duration  tokens  finish  ttfc  error`` on one line."""
+    """``span  duration  tokens  finish  ttfc  error`` on one line, then any captured
+    content, abbreviated, on indented ``in:`` and ``out:`` lines."""
     attributes = span.attributes or {}
     seconds = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
+    failed = span.status.status_code is StatusCode.ERROR
     fields = [f"span {span.name:<24}", _ms(seconds)]
     if attributes.get(semconv.GEN_AI_REQUEST_STREAM):
         fields.append("stream")
@@ -30,19 +49,63 @@ def format_span(span: ReadableSpan) -> str:
     tokens_out = attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)
     if tokens_in is not None or tokens_out is not None:
         fields.append(f"tokens in={tokens_in} out={tokens_out}")
-    finish = attributes.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS)
+    raw_finish = attributes.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS)
+    finish = (
+        tuple(str(reason) for reason in raw_finish) if isinstance(raw_finish, (tuple, list)) else ()
+    )
     if finish:
-        fields.append("finish=" + ",".join(str(reason) for reason in finish))  # type: ignore[union-attr]
+        fields.append("finish=" + ",".join(finish))
     first = attributes.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
     if isinstance(first, float):
         fields.append("ttfc=" + _ms(first).strip())
     end = attributes.get(semconv.SENTINEL_STREAM_END)
     if end not in (None, "completed"):
-        fields.append(f"stream {end}")
-    if span.status.status_code is StatusCode.ERROR:
+        fields.append(_stream_end(str(end), finish, failed))
+    if failed:
         fields.append(f"ERROR {attributes.get(semconv.ERROR_TYPE)}")
     fields.append(f"trace={span.context.trace_id:032x}"[:14])
-    return "  ".join(fields) + "\n"
+    lines = ["  ".join(fields)]
+    for label, key in (
+        ("in: ", semconv.GEN_AI_INPUT_MESSAGES),
+        ("out:", semconv.GEN_AI_OUTPUT_MESSAGES),
+    ):
+        value = attributes.get(key)
+        if isinstance(value, str):
+            lines.append(f"    {label} {_abbreviate(_messages_text(value))}")
+    return "\n".join(lines) + "\n"
+
+
+def _part_text(part: object) -> str:
+    if not isinstance(part, dict):
+        return str(part)
+    content = part.get("content")
+    if isinstance(content, str):
+        return content
+    name = part.get("name")
+    return f"[{part.get('type', '?')}{' ' + str(name) if name else ''}]"
+
+
+def _messages_text(captured: str) -> str:
+    """``role: text | role: text`` from the conventions' JSON messages (raw text if not JSON)."""
+    try:
+        messages = json.loads(captured)
+    except ValueError:
+        return captured
+    if not isinstance(messages, list):
+        return captured
+    shown = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        parts = message.get("parts")
+        text = " ".join(_part_text(part) for part in parts) if isinstance(parts, list) else ""
+        shown.append(f"{message.get('role', '?')}: {text or '(no text)'}")
+    return " | ".join(shown)
+
+
+def _abbreviate(text: str, width: int = _CONTENT_WIDTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def format_metrics(data: MetricsData) -> str:

@@ -17,7 +17,7 @@ from .exporters import make_providers
 from .summary import render, summarize
 
 _PROMPTS = (
-    "Summarize the quarterly report in two sentences.",
+    "Summarize the quarterly report for jane.doe@example.com in two sentences.",
     "Write a haiku about observability.",
     "What is the capital of Australia?",
     "Explain retries with exponential backoff.",
@@ -68,7 +68,10 @@ def _sync_calls(client: openai.OpenAI, models: tuple[str, ...], count: int, out:
         for event in helper:
             if event.type == "content.delta":
                 break
-    out.write(f"  {count + 1} synchronous calls done (every third one streamed)\n")
+    out.write(
+        f"  {count + 1} synchronous calls done (every third one streamed; the last one, "
+        "a `.stream()` helper, left after its first chunk on purpose)\n"
+    )
 
 
 async def _async_calls(base_url: str | None, models: tuple[str, ...], count: int) -> None:
@@ -102,8 +105,11 @@ def _failing_call(client: openai.OpenAI, model: str, out: TextIO) -> None:
         out.write(f"  one call failed as planned: {type(error).__name__} {error.status_code}\n")
 
 
-def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> int:
-    """Run the scenario, export its telemetry and print the summary; returns an exit code."""
+def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run the scenario, export its telemetry and print the summary; returns an exit code.
+
+    The code is 1 when an OTLP endpoint did not accept the telemetry (said on ``err``).
+    """
     if options.live and not os.environ.get("OPENAI_API_KEY"):
         out.write("--live needs OPENAI_API_KEY in the environment\n")
         return 2
@@ -146,4 +152,9 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> int:
             providers.shutdown()
     out.write("\nsummary (from the spans openai-sentinel produced)\n")
     out.write(render(summarize(providers.finished.get_finished_spans())) + "\n")
+    out.flush()
+    problem = providers.export_problem()
+    if problem:
+        err.write(f"openai-sentinel demo: {problem}\n")
+        return 1
     return 0
