@@ -1,20 +1,25 @@
 """The functions wrapt installs around OpenAI methods: they run the user's call untouched.
 
-Each hook into our own code is guarded: if it fails, the failure is reported once on
-the ``openai_sentinel`` logger and the user's call returns exactly what it would have
-returned without instrumentation.
+The wrappers are the boundary with the caller. They hold no logic of their own and call
+only functions that guard themselves (their whole body is a ``try`` whose ``except``
+reports the failure once on the ``openai_sentinel`` logger and falls back to the bare
+behaviour), so the caller gets exactly the result or the exception it would have had
+without instrumentation, whatever fails inside.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import Token
+from functools import partial
 from inspect import CORO_CREATED, getcoroutinestate, iscoroutine
-from types import CoroutineType
 from typing import Any
 
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
+from . import _abandoned
 from ._errors import report_internal_error
 from .adapters import _results, chat
 from .emit import Telemetry
@@ -43,30 +48,47 @@ def _prepare(
 
     The arguments change only when we must read them (iterables, with content capture
     on, become lists the client reads just the same) or when the ``stream_usage``
-    setting asks a stream for its usage chunk.
+    setting asks a stream for its usage chunk. Without an invocation, the call runs
+    untraced, with the usage chunk never asked for.
     """
+    call_kwargs = kwargs
     try:
         capture = telemetry.settings.capture_content
-        call_kwargs = chat.readable_kwargs(kwargs) if capture else kwargs
+        if capture:
+            call_kwargs = chat.readable_kwargs(kwargs)
         exchange = chat.read_request(resource._client, call_kwargs, capture_content=capture)
+        invocation = Invocation(telemetry, exchange)
     except Exception:
         report_internal_error("request parsing")
-        return None, kwargs
-    if exchange.stream and telemetry.settings.stream_usage:
-        try:
+        return None, call_kwargs
+    try:
+        if exchange.stream and telemetry.settings.stream_usage:
             requested = chat.with_stream_usage(call_kwargs)
-        except Exception:
-            report_internal_error("request parsing")
-            requested = None
-        if requested is not None:
-            exchange.usage_injected = True
-            call_kwargs = requested
-    return Invocation(telemetry, exchange), call_kwargs
+            if requested is not None:
+                exchange.usage_injected = True
+                return invocation, requested
+    except Exception:
+        exchange.usage_injected = False
+        report_internal_error("request parsing")
+    return invocation, call_kwargs
+
+
+def _begin(invocation: Invocation) -> Token[Context] | None:
+    """Start the invocation and make its span current; the token restores the context."""
+    try:
+        _abandoned.start_worker()
+        invocation.start()
+        return invocation.activate()
+    except Exception:
+        report_internal_error("span start")
+        return None
 
 
 def _observer(invocation: Invocation) -> StreamObserver:
     reader = chat.ChatStreamAccumulator(
-        invocation.exchange, capture_content=invocation.telemetry.settings.capture_content
+        invocation.exchange,
+        capture_content=invocation.telemetry.settings.capture_content,
+        text_limit=invocation.telemetry.content_buffer_limit,
     )
     return StreamObserver(invocation, reader, hide_usage_chunk=invocation.exchange.usage_injected)
 
@@ -80,45 +102,47 @@ def _wrap_stream(invocation: Invocation, stream: Any) -> Any:
     return None
 
 
-def _complete(invocation: Invocation, result: Any) -> Any:
-    """Hand ``result`` back to the caller, finalizing now or wrapping the stream.
-
-    A stream proxy is made even when the invocation could not start, so that a usage
-    chunk we asked for stays hidden.
-    """
+def _handle_result(invocation: Invocation, result: Any) -> Any:
+    """Read ``result`` into the exchange and finish, or wrap the stream it is."""
     exchange = invocation.exchange
     capture = invocation.telemetry.settings.capture_content
-    try:
-        if _results.is_unread(result):
-            exchange.response_unread = True
-        elif _results.is_raw(result):
-            if _results.raw_is_stream(result):
-                proxy = _wrap_stream(invocation, result.parse())
-                if proxy is not None:
-                    exchange.stream = True
-                    _results.replace_parsed(result, proxy)
-                    return result
-            else:
-                chat.read_response(exchange, _results.raw_json(result), capture_content=capture)
-        else:
-            proxy = _wrap_stream(invocation, result)
+    if _results.is_unread(result):
+        exchange.response_unread = True
+    elif _results.is_raw(result):
+        if _results.raw_is_stream(result):
+            proxy = _wrap_stream(invocation, result.parse())
             if proxy is not None:
                 exchange.stream = True
-                return proxy
-            chat.read_response(exchange, result, capture_content=capture)
-    except Exception:
-        report_internal_error("response parsing")
-        invocation.finish()
-        return _hide_injected_usage(invocation, result)
+                _results.replace_parsed(result, proxy)
+                return result
+        else:
+            chat.read_response(exchange, _results.raw_json(result), capture_content=capture)
+    else:
+        proxy = _wrap_stream(invocation, result)
+        if proxy is not None:
+            exchange.stream = True
+            return proxy
+        chat.read_response(exchange, result, capture_content=capture)
     invocation.finish()
     return result
 
 
+def _complete(invocation: Invocation, result: Any, token: Token[Context] | None) -> Any:
+    """Hand ``result`` back to the caller, finalizing now or wrapping the stream."""
+    try:
+        invocation.deactivate(token)
+        return _handle_result(invocation, result)
+    except Exception:
+        report_internal_error("response parsing")
+        invocation.finish()
+        return _hide_injected_usage(invocation, result)
+
+
 def _hide_injected_usage(invocation: Invocation, result: Any) -> Any:
     """After a failure, still keep the usage chunk we asked for away from the caller."""
-    if not invocation.exchange.usage_injected:
-        return result
     try:
+        if not invocation.exchange.usage_injected:
+            return result
         observer = StreamObserver(invocation, chat.UsageChunkFilter(), hide_usage_chunk=True)
         if _results.is_stream(result):
             return InstrumentedStream(result, observer)
@@ -129,9 +153,10 @@ def _hide_injected_usage(invocation: Invocation, result: Any) -> Any:
     return result
 
 
-def _fail(invocation: Invocation, error: BaseException) -> None:
+def _fail(invocation: Invocation, error: BaseException, token: Token[Context] | None) -> None:
     """Finish with ``error``, keeping what a failed ``parse()`` still knows of the response."""
     try:
+        invocation.deactivate(token)
         completion = chat.completion_of_error(error)
         if completion is not None:
             chat.read_response(
@@ -141,7 +166,19 @@ def _fail(invocation: Invocation, error: BaseException) -> None:
             )
     except Exception:
         report_internal_error("response parsing")
-    invocation.finish(error)
+    try:
+        invocation.finish(error)
+    except Exception:
+        report_internal_error("span finalization")
+
+
+def _fail_unstarted(invocation: Invocation, error: BaseException) -> None:
+    """A call that failed before its coroutine existed: a span for the failure alone."""
+    try:
+        invocation.start()
+        _fail(invocation, error, None)
+    except Exception:
+        report_internal_error("span finalization")
 
 
 def chat_wrapper(telemetry: Telemetry) -> Wrapper:
@@ -150,63 +187,69 @@ def chat_wrapper(telemetry: Telemetry) -> Wrapper:
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        if not is_instrumentation_enabled():
+        if not telemetry.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
         invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
         if invocation is None:
-            return wrapped(*args, **kwargs)
-        invocation.start()
-        token = invocation.activate()
+            return wrapped(*args, **call_kwargs)
+        token = _begin(invocation)
         try:
             result = wrapped(*args, **call_kwargs)
         except BaseException as error:
-            _fail(invocation, error)
+            _fail(invocation, error, token)
             raise
-        finally:
-            invocation.deactivate(token)
-        return _complete(invocation, result)
+        return _complete(invocation, result, token)
 
     return wrapper
 
 
 async def _traced(invocation: Invocation, client_call: Awaitable[Any]) -> Any:
     """Await the client's coroutine with the span current, then complete the invocation."""
-    invocation.start()
-    token = invocation.activate()
+    token = _begin(invocation)
     try:
         result = await client_call
     except GeneratorExit as error:
-        # Closed by the garbage collector, possibly from another context: there is no
-        # context of ours to restore there.
-        token = None
-        _fail(invocation, error)
+        # Closed, most likely by the garbage collector, possibly inside the SDK and from
+        # another context: no context of ours to restore, and the span ends later.
+        _abandon(invocation, error)
         raise
     except BaseException as error:
-        _fail(invocation, error)
+        _fail(invocation, error, token)
         raise
-    finally:
-        invocation.deactivate(token)
-    return _complete(invocation, result)
+    return _complete(invocation, result, token)
+
+
+def _abandon(invocation: Invocation, error: BaseException) -> None:
+    """Leave the finishing of a call closed by a finalizer to the worker thread."""
+    try:
+        _abandoned.note(partial(invocation.finish, error))
+    except Exception:  # pragma: no cover - note() is a queue put
+        return
 
 
 def _close_if_unstarted(client_call: Coroutine[Any, Any, Any]) -> None:
-    if getcoroutinestate(client_call) == CORO_CREATED:
-        client_call.close()
+    """Finalizer: close a client coroutine ours never awaited (runs none of its code)."""
+    try:
+        if getcoroutinestate(client_call) == CORO_CREATED:
+            client_call.close()
+    except Exception:  # pragma: no cover - a finalizer may neither raise nor log
+        return
 
 
-def _traced_coroutine(invocation: Invocation, client_call: Any) -> Any:
-    """A native coroutine awaiting ``client_call`` under the client's own name.
+def _adopt_name(call: Any, client_call: Any) -> None:
+    """Give our coroutine the client's name, and close the client's if ours never runs.
 
     If ours never runs (dropped, closed, or its task cancelled before the first step),
     the client's coroutine is closed when ours is collected: no request, no span, and
     only one "never awaited" warning, naming the client's method, as without us.
     """
-    call: CoroutineType[Any, Any, Any] = _traced(invocation, client_call)  # type: ignore[assignment]
-    if iscoroutine(client_call):
-        call.__name__ = client_call.__name__
-        call.__qualname__ = client_call.__qualname__
-        weakref.finalize(call, _close_if_unstarted, client_call)
-    return call
+    try:
+        if iscoroutine(client_call):
+            call.__name__ = client_call.__name__
+            call.__qualname__ = client_call.__qualname__
+            weakref.finalize(call, _close_if_unstarted, client_call)
+    except Exception:
+        report_internal_error("span start")
 
 
 def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
@@ -219,18 +262,19 @@ def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        if not is_instrumentation_enabled():
+        if not telemetry.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
         invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
         if invocation is None:
-            return wrapped(*args, **kwargs)
+            return wrapped(*args, **call_kwargs)
         try:
             client_call = wrapped(*args, **call_kwargs)
         except BaseException as error:
-            invocation.start()
-            _fail(invocation, error)
+            _fail_unstarted(invocation, error)
             raise
-        return _traced_coroutine(invocation, client_call)
+        call = _traced(invocation, client_call)  # creating a coroutine runs none of its code
+        _adopt_name(call, client_call)
+        return call
 
     return wrapper
 
@@ -243,10 +287,7 @@ def helper_close_wrapper(
     try:
         return wrapped(*args, **kwargs)
     finally:
-        try:
-            finish_helper_stream(getattr(instance, "_raw_stream", None))
-        except Exception:
-            report_internal_error("stream finalization")
+        finish_helper_stream(instance)
 
 
 async def async_helper_close_wrapper(
@@ -256,7 +297,4 @@ async def async_helper_close_wrapper(
     try:
         return await wrapped(*args, **kwargs)
     finally:
-        try:
-            finish_helper_stream(getattr(instance, "_raw_stream", None))
-        except Exception:
-            report_internal_error("stream finalization")
+        finish_helper_stream(instance)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
@@ -52,35 +52,48 @@ class Settings:
     """Add ``stream_options={"include_usage": True}`` to streaming chat requests."""
 
 
-def _parse_bool(name: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise SettingsError(
+def _accepted(kind: type, *, text: bool) -> str:
+    if kind is bool:
+        return "true/false (also 1/0, yes/no, on/off)" if text else "True or False"
+    return f"an integer from 1 to {_MAX_CONTENT_LENGTH}"
+
+
+def _rejected(name: str, value: object, kind: type, *, text: bool) -> SettingsError:
+    return SettingsError(
         f"openai-sentinel setting {name!r} got {value!r}; "
-        "accepted values: true/false (also 1/0, yes/no, on/off)"
+        f"accepted values: {_accepted(kind, text=text)}"
     )
 
 
-def _parse_content_length(name: str, value: object) -> int:
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        number = int(value.strip())
-    if number is None or not 0 < number <= _MAX_CONTENT_LENGTH:
-        raise SettingsError(
-            f"openai-sentinel setting {name!r} got {value!r}; "
-            f"accepted values: an integer from 1 to {_MAX_CONTENT_LENGTH}"
-        )
-    return number
+def _from_keyword(name: str, value: object) -> Any:
+    """A keyword argument's value, which must already have the setting's type."""
+    kind = _KINDS[name]
+    if kind is bool and isinstance(value, bool):
+        return value
+    if (
+        kind is int
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 < value <= _MAX_CONTENT_LENGTH
+    ):
+        return value
+    raise _rejected(name, value, kind, text=False)
 
 
-_PARSERS: Final[dict[str, Callable[[str, object], Any]]] = {
-    "capture_content": _parse_bool,
-    "content_max_length": _parse_content_length,
-    "stream_usage": _parse_bool,
+def _from_text(variable: str, text: str, kind: type) -> Any:
+    """An environment variable's value, parsed as the setting's type."""
+    word = text.strip().lower()
+    if kind is bool and word in _TRUE | _FALSE:
+        return word in _TRUE
+    if kind is int and _DIGITS.fullmatch(word) and 0 < int(word) <= _MAX_CONTENT_LENGTH:
+        return int(word)
+    raise _rejected(variable, text, kind, text=True)
+
+
+_KINDS: Final[dict[str, type]] = {
+    "capture_content": bool,
+    "content_max_length": int,
+    "stream_usage": bool,
 }
 
 
@@ -92,22 +105,25 @@ def env_name(setting: str) -> str:
 def load_settings(
     overrides: Mapping[str, object], environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Resolve settings from ``overrides`` (kwargs), then the environment, then defaults."""
+    """Resolve settings from ``overrides`` (kwargs), then the environment, then defaults.
+
+    Keyword values must have the setting's type (``content_max_length=100``, not
+    ``"100"``); environment variables are text and are parsed.
+    """
     environ = os.environ if environ is None else environ
-    unknown = sorted(set(overrides) - set(_PARSERS) - PROVIDER_KWARGS)
+    unknown = sorted(set(overrides) - set(_KINDS) - PROVIDER_KWARGS)
     if unknown:
         raise SettingsError(
             f"unknown openai-sentinel setting(s) {', '.join(map(repr, unknown))}; "
-            f"known settings: {', '.join(sorted(_PARSERS))}"
+            f"known settings: {', '.join(sorted(_KINDS))}"
         )
     values: dict[str, Any] = {}
     for field in fields(Settings):
         name = field.name
-        parse = _PARSERS[name]
         if name in overrides:
-            values[name] = parse(name, overrides[name])
+            values[name] = _from_keyword(name, overrides[name])
         elif env_name(name) in environ:
-            values[name] = parse(env_name(name), environ[env_name(name)])
+            values[name] = _from_text(env_name(name), environ[env_name(name)], _KINDS[name])
         elif name == "capture_content" and GENAI_CAPTURE_ENV in environ:
             values[name] = _parse_genai_capture(environ[GENAI_CAPTURE_ENV])
     return Settings(**values)
@@ -125,4 +141,5 @@ def _parse_genai_capture(value: str) -> bool:
         return True
     if mode in {"NO_CONTENT", "EVENT_ONLY"}:
         return False
-    return _parse_bool(GENAI_CAPTURE_ENV, value)
+    parsed: bool = _from_text(GENAI_CAPTURE_ENV, value, bool)
+    return parsed

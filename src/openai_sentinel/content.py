@@ -5,15 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ._text import encodable
 from .analyzers.redaction import redact
 
-__all__ = ["serialize_content"]
+__all__ = ["serialize_content", "text_buffer_limit"]
 
 _TEXT_FIELDS = frozenset({"content", "arguments", "response", "uri", "description"})
 _MARK = "…[truncated]"
 _MARK_PART = {"type": "text", "content": _MARK}
 _REDACTION_MARGIN = 2048
 """Extra characters redacted past the budget, so a secret cut by truncation is still found."""
+
+
+def text_buffer_limit(max_length: int) -> int:
+    """Characters of text worth buffering for an attribute of ``max_length``: the limit,
+    the margin redaction looks past it, and one more to show that text was cut."""
+    return max_length + _REDACTION_MARGIN + 1
 
 
 def _json_length(text: str) -> int:
@@ -100,4 +107,5 @@ def serialize_content(value: list[Any], max_length: int) -> str:
     marked ``…[truncated]`` where the budget runs out, and the messages or parts past it
     are left out, with a ``…[truncated]`` text part in their place.
     """
-    return json.dumps(_limit(value, _Budget(max_length)), ensure_ascii=False, separators=(",", ":"))
+    limited = _limit(value, _Budget(max_length))
+    return encodable(json.dumps(limited, ensure_ascii=False, separators=(",", ":")))

@@ -5,6 +5,7 @@ All names come from :mod:`openai_sentinel.semconv`.
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Final
 
 from opentelemetry.context import Context
@@ -25,7 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from . import semconv
 from ._version import __version__
 from .config import Settings
-from .content import serialize_content
+from .content import serialize_content, text_buffer_limit
 from .exchange import Exchange
 
 __all__ = ["Telemetry"]
@@ -44,6 +45,14 @@ def _add_present(attributes: Attributes, pairs: tuple[tuple[str, Any], ...]) -> 
     return attributes
 
 
+def _stacktrace(error: BaseException, message: str) -> str:
+    """The traceback of ``error`` with ``message`` in place of the exception's own text,
+    which may quote content (the frames name code, never values)."""
+    frames = traceback.format_list(traceback.extract_tb(error.__traceback__))
+    kind = type(error).__qualname__
+    return f"Traceback (most recent call last):\n{''.join(frames)}{kind}: {message}\n"
+
+
 def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
     return meter.create_histogram(
         name,
@@ -56,7 +65,16 @@ def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -
 class Telemetry:
     """The tracer, the instruments and the settings of one ``instrument()`` call."""
 
-    __slots__ = ("_chunk_gap", "_duration", "_first_chunk", "_tokens", "settings", "tracer")
+    __slots__ = (
+        "_chunk_gap",
+        "_duration",
+        "_first_chunk",
+        "_tokens",
+        "active",
+        "content_buffer_limit",
+        "settings",
+        "tracer",
+    )
 
     def __init__(
         self,
@@ -65,6 +83,10 @@ class Telemetry:
         meter_provider: MeterProvider | None = None,
     ) -> None:
         self.settings = settings
+        self.active = True
+        """False once uninstrumented: wrappers still referenced anywhere pass calls through."""
+        self.content_buffer_limit = text_buffer_limit(settings.content_max_length)
+        """Characters of streamed text worth keeping per stream when capture is on."""
         self.tracer: Tracer = get_tracer(
             semconv.INSTRUMENTATION_SCOPE,
             __version__,
@@ -185,8 +207,15 @@ class Telemetry:
             if span.is_recording():
                 span.set_attributes(self.response_attributes(exchange))
                 if error is not None:
-                    span.set_status(Status(StatusCode.ERROR, str(error) or exchange.error_type))
-                    span.record_exception(error)
+                    message = exchange.error_message or exchange.error_type
+                    span.set_status(Status(StatusCode.ERROR, message))
+                    span.record_exception(
+                        error,
+                        {
+                            semconv.EXCEPTION_MESSAGE: message or "",
+                            semconv.EXCEPTION_STACKTRACE: _stacktrace(error, message or ""),
+                        },
+                    )
         finally:
             span.end(end_time=end_time)
 

@@ -68,3 +68,5 @@ class Exchange:
 
     # failure
     error_type: str | None = None
+    error_message: str | None = None
+    """Content-free unless content capture is on; redacted and size-limited either way."""

@@ -9,8 +9,9 @@ from typing import Final
 from opentelemetry.context import Context, attach, detach
 from opentelemetry.trace import Span, set_span_in_context
 
+from . import semconv
 from ._errors import report_internal_error
-from .adapters._common import error_type_of
+from .adapters.errors import describe_error
 from .emit import Telemetry
 from .exchange import Exchange
 
@@ -58,13 +59,20 @@ class Invocation:
 
     def activate(self) -> Token[Context] | None:
         """Make the span current for the call; returns the token :meth:`deactivate` takes."""
-        return None if self.context is None else attach(self.context)
+        try:
+            return None if self.context is None else attach(self.context)
+        except Exception:
+            report_internal_error("context attach")
+            return None
 
     @staticmethod
     def deactivate(token: Token[Context] | None) -> None:
         """Restore the context :meth:`activate` replaced (nothing for a ``None`` token)."""
-        if token is not None:
-            detach(token)
+        try:
+            if token is not None:
+                detach(token)
+        except Exception:
+            report_internal_error("context detach")
 
     @property
     def done(self) -> bool:
@@ -77,18 +85,28 @@ class Invocation:
         *,
         ended_at: float | None = None,
     ) -> None:
-        """End the span and record the metrics; later calls do nothing.
+        """End the span and record the metrics; later calls do nothing. Never raises.
 
         ``ended_at`` (a ``perf_counter`` reading) backdates the end, e.g. to the last
         chunk of an abandoned stream, so the span and the duration metric agree.
         """
-        if self._done or self.span is None:
+        try:
+            if self._done or self.span is None:
+                return
+            self._done = True
+            exchange = self.exchange
+            duration = (time.perf_counter() if ended_at is None else ended_at) - self.started
+        except Exception:
+            report_internal_error("span finalization")
             return
-        self._done = True
-        exchange = self.exchange
-        duration = (time.perf_counter() if ended_at is None else ended_at) - self.started
-        if error is not None:
-            exchange.error_type = error_type_of(error)
+        try:
+            if error is not None:
+                exchange.error_type, exchange.error_message = describe_error(
+                    error, capture_content=self.telemetry.settings.capture_content
+                )
+        except Exception:
+            report_internal_error("span finalization")
+            exchange.error_type, exchange.error_message = semconv.ERROR_TYPE_OTHER, None
         try:
             self.telemetry.end_span(self.span, exchange, error, self.start_ns + int(duration * 1e9))
         except Exception:

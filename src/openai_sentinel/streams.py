@@ -3,17 +3,24 @@
 The proxy is a ``wrapt.ObjectProxy``, so the caller still gets an object that passes
 ``isinstance(x, openai.Stream)`` and exposes ``.response``. The span ends when the
 stream is exhausted, fails, is closed, is left through ``with`` / ``async with``, or,
-if the caller walks away, when the proxy is garbage-collected.
+if the caller walks away, soon after the proxy is garbage-collected (its finalizer only
+notes it; see :mod:`openai_sentinel._abandoned`).
+
+The proxies' methods are the boundary with the caller: they call only functions that
+guard themselves (:class:`StreamObserver`'s), so nothing of ours can fail through them.
 """
 
 from __future__ import annotations
 
+import copy
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Protocol
 
 import wrapt
 
+from . import _abandoned
 from ._errors import report_internal_error
 from .invocation import Invocation, StreamEnd
 
@@ -42,10 +49,12 @@ class ChunkReader(Protocol):
 class StreamObserver:
     """Timing and chunk bookkeeping of one stream, shared by the sync and async proxies.
 
+    Every method guards itself: a failure is reported and turns the bookkeeping off.
     :meth:`observe` runs once per chunk, so it keeps to local reads and one list append.
     """
 
     __slots__ = (
+        "_abandoned_at",
         "_active",
         "_add",
         "_chunks",
@@ -67,18 +76,19 @@ class StreamObserver:
         self._add = reader.add
         self._gaps: list[float] = []
         self._last: float | None = None
+        self._abandoned_at: float | None = None
         self._chunks = 0
         self._active = not invocation.done
 
     def observe(self, chunk: Any) -> bool:
-        """Account for one chunk; True if the caller must not see it (injected usage).
+        """Account for one chunk; True if it may be the usage chunk we asked for.
 
         The usage chunk we asked for stays hidden even when the bookkeeping is off
         (after an internal failure, or if the invocation could not start).
         """
-        if not self._active:
-            return self._hidden(chunk)
         try:
+            if not self._active:
+                return self._hidden(chunk)
             now = _perf_counter()
             if self._add(chunk):
                 return self.hide_usage_chunk
@@ -99,64 +109,128 @@ class StreamObserver:
         return False
 
     def _hidden(self, chunk: Any) -> bool:
-        if not self.hide_usage_chunk:
-            return False
         try:
-            return self.reader.usage_only(chunk)
+            return self.hide_usage_chunk and self.reader.usage_only(chunk)
         except Exception:
             report_internal_error("stream chunk handling")
             return False
 
     def _record_gaps(self) -> None:
-        gaps, self._gaps = self._gaps, []
         try:
+            gaps, self._gaps = self._gaps, []
             self.invocation.telemetry.record_chunk_gaps(self._exchange, gaps)
         except Exception:
             report_internal_error("metric recording")
 
     def finish(self, error: BaseException | None, end: str) -> None:
         """Finalize the span once; how the stream ended goes on ``sentinel.stream.end``."""
-        invocation = self.invocation
-        if invocation.done:
+        try:
+            invocation = self.invocation
+            if invocation.done:
+                return
+            self._active = False
+            exchange = self._exchange
+            exchange.chunk_count = self._chunks
+            exchange.stream_end = end
+        except Exception:
+            report_internal_error("stream finalization")
             return
-        self._active = False
-        exchange = self._exchange
-        exchange.chunk_count = self._chunks
-        exchange.stream_end = end
         try:
             self.reader.fill()
         except Exception:
             report_internal_error("stream finalization")
-        if self._gaps:
-            self._record_gaps()
-        ended_at = self._last if end == StreamEnd.ABANDONED else None
-        invocation.finish(error, ended_at=ended_at)
-
-
-class InstrumentedStream(wrapt.ObjectProxy[Any]):
-    """A synchronous ``openai.Stream`` whose span ends with the stream."""
-
-    def __init__(self, stream: Any, observer: StreamObserver) -> None:
-        super().__init__(stream)
-        self._self_observer = observer
-        self._self_next = stream.__next__
-
-    def __iter__(self) -> InstrumentedStream:
-        return self
-
-    def __next__(self) -> Any:
-        observer = self._self_observer
         try:
-            chunk = self._self_next()
+            if self._gaps:
+                self._record_gaps()
+            ended_at = (self._last or self._abandoned_at) if end == StreamEnd.ABANDONED else None
+            invocation.finish(error, ended_at=ended_at)
+        except Exception:
+            report_internal_error("stream finalization")
+
+    def abandon(self) -> None:
+        """Note that the caller dropped the stream. Called by finalizers: it takes no lock
+        and calls no SDK; the span is finished later, from the worker thread."""
+        if not self.invocation.done:
+            self._abandoned_at = _perf_counter()
+            _abandoned.note(self._finish_abandoned)
+
+    def _finish_abandoned(self) -> None:
+        self.finish(None, StreamEnd.ABANDONED)
+
+
+def _chunks(next_chunk: Callable[[], Any], observer: StreamObserver) -> Iterator[Any]:
+    """The chunks of a stream, observed, without the usage chunk we asked for.
+
+    That chunk is the stream's last, so a usage-only chunk is held until the next one
+    shows it was not (then it is the server's own and is passed on): one chunk of
+    look-ahead, only after usage-only chunks, and no recursion however many arrive.
+    """
+    held = None
+    while True:
+        try:
+            chunk = next_chunk()
         except StopIteration:
             observer.finish(None, StreamEnd.COMPLETED)
-            raise
+            return
         except BaseException as error:
             observer.finish(error, StreamEnd.ERROR)
             raise
-        if observer.observe(chunk):
-            return self.__next__()
-        return chunk
+        hide = observer.observe(chunk)
+        if held is not None:
+            yield held
+            held = None
+        if hide:
+            held = chunk
+        else:
+            yield chunk
+
+
+async def _async_chunks(
+    next_chunk: Callable[[], Awaitable[Any]], observer: StreamObserver
+) -> AsyncIterator[Any]:
+    """The asynchronous twin of :func:`_chunks`."""
+    held = None
+    while True:
+        try:
+            chunk = await next_chunk()
+        except StopAsyncIteration:
+            observer.finish(None, StreamEnd.COMPLETED)
+            return
+        except BaseException as error:
+            observer.finish(error, StreamEnd.ERROR)
+            raise
+        hide = observer.observe(chunk)
+        if held is not None:
+            yield held
+            held = None
+        if hide:
+            held = chunk
+        else:
+            yield chunk
+
+
+class InstrumentedStream(wrapt.ObjectProxy[Any]):
+    """A synchronous ``openai.Stream`` whose span ends with the stream.
+
+    Like the client's stream, ``iter()`` gives a new generator over one shared iterator.
+    A shallow copy shares the iterator and the span, as the client's copy shares its
+    iterator; only the original's collection counts as abandoning the stream.
+    """
+
+    def __init__(self, stream: Any, observer: StreamObserver, *, owner: bool = True) -> None:
+        super().__init__(stream)
+        self._self_observer = observer
+        self._self_owner = owner
+        self._self_iterator = _chunks(stream.__next__, observer)
+
+    def __next__(self) -> Any:
+        return self._self_iterator.__next__()
+
+    def __iter__(self) -> Iterator[Any]:
+        # As the client's own ``__iter__``: closing this generator leaves the shared
+        # iterator open, which ``yield from`` would not.
+        for chunk in self._self_iterator:  # noqa: UP028
+            yield chunk
 
     def __enter__(self) -> InstrumentedStream:
         return self
@@ -179,37 +253,42 @@ class InstrumentedStream(wrapt.ObjectProxy[Any]):
         finally:
             self._self_observer.finish(None, StreamEnd.CLOSED)
 
+    def __copy__(self) -> InstrumentedStream:
+        duplicate = InstrumentedStream(
+            copy.copy(self.__wrapped__), self._self_observer, owner=False
+        )
+        duplicate._self_iterator = self._self_iterator
+        return duplicate
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self.__wrapped__, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
+
     def __del__(self) -> None:
         try:
-            self._self_observer.finish(None, StreamEnd.ABANDONED)
-        except Exception:  # pragma: no cover - interpreter shutdown
-            report_internal_error("stream finalization")
+            if self._self_owner:
+                self._self_observer.abandon()
+        except BaseException:  # pragma: no cover - interpreter shutdown; nothing may run
+            return
 
 
 class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
-    """An ``openai.AsyncStream`` whose span ends with the stream."""
+    """An ``openai.AsyncStream`` whose span ends with it, like :class:`InstrumentedStream`."""
 
-    def __init__(self, stream: Any, observer: StreamObserver) -> None:
+    def __init__(self, stream: Any, observer: StreamObserver, *, owner: bool = True) -> None:
         super().__init__(stream)
         self._self_observer = observer
-        self._self_next = stream.__anext__
-
-    def __aiter__(self) -> InstrumentedAsyncStream:
-        return self
+        self._self_owner = owner
+        self._self_iterator = _async_chunks(stream.__anext__, observer)
 
     async def __anext__(self) -> Any:
-        observer = self._self_observer
-        try:
-            chunk = await self._self_next()
-        except StopAsyncIteration:
-            observer.finish(None, StreamEnd.COMPLETED)
-            raise
-        except BaseException as error:
-            observer.finish(error, StreamEnd.ERROR)
-            raise
-        if observer.observe(chunk):
-            return await self.__anext__()
-        return chunk
+        return await self._self_iterator.__anext__()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for chunk in self._self_iterator:
+            yield chunk
 
     async def __aenter__(self) -> InstrumentedAsyncStream:
         return self
@@ -234,16 +313,37 @@ class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
 
     async def aclose(self) -> None:
         """Close the stream and end its span (``aclose`` spelling of openai >= 3)."""
-        await self.close()
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_observer.finish(None, StreamEnd.CLOSED)
+
+    def __copy__(self) -> InstrumentedAsyncStream:
+        duplicate = InstrumentedAsyncStream(
+            copy.copy(self.__wrapped__), self._self_observer, owner=False
+        )
+        duplicate._self_iterator = self._self_iterator
+        return duplicate
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self.__wrapped__, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
 
     def __del__(self) -> None:
         try:
-            self._self_observer.finish(None, StreamEnd.ABANDONED)
-        except Exception:  # pragma: no cover - interpreter shutdown
-            report_internal_error("stream finalization")
+            if self._self_owner:
+                self._self_observer.abandon()
+        except BaseException:  # pragma: no cover - interpreter shutdown; nothing may run
+            return
 
 
-def finish_helper_stream(raw_stream: Any) -> None:
+def finish_helper_stream(helper: Any) -> None:
     """End the span of the raw stream under a ``.stream()`` helper that is being closed."""
-    if isinstance(raw_stream, (InstrumentedStream, InstrumentedAsyncStream)):
-        raw_stream._self_observer.finish(None, StreamEnd.CLOSED)
+    try:
+        raw_stream = getattr(helper, "_raw_stream", None)
+        if isinstance(raw_stream, (InstrumentedStream, InstrumentedAsyncStream)):
+            raw_stream._self_observer.finish(None, StreamEnd.CLOSED)
+    except Exception:
+        report_internal_error("stream finalization")

@@ -4,7 +4,6 @@ parses, raw responses, coroutines that never run."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import time
@@ -20,7 +19,7 @@ import openai_sentinel.adapters.chat as chat_adapter
 from openai_sentinel import semconv
 
 from ..support import payloads
-from ..support.telemetry import Telemetry
+from ..support.telemetry import Telemetry, collect_garbage
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -192,7 +191,7 @@ async def test_async_call_that_never_runs_leaves_no_trace(
         warnings.simplefilter("ignore", RuntimeWarning)  # the bare client warns here too
         helper = client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES)
         del helper
-        gc.collect()
+        collect_garbage()
     assert telemetry.spans() == []
     assert telemetry.points(semconv.METRIC_OPERATION_DURATION) == []
 
@@ -202,7 +201,7 @@ async def test_async_call_dropped_without_await_warns_like_the_client(instrument
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
-        gc.collect()
+        collect_garbage()
     never_awaited = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert never_awaited == ["coroutine 'AsyncCompletions.create' was never awaited"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 
 import httpx2
@@ -13,7 +12,7 @@ from opentelemetry.trace import StatusCode
 from openai_sentinel import semconv
 
 from ..support import payloads
-from ..support.telemetry import Telemetry
+from ..support.telemetry import Telemetry, collect_garbage
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
 MESSAGES = [{"role": "user", "content": "Say this is a test"}]
@@ -189,7 +188,7 @@ def test_abandoned_after_break_is_finalized_when_collected(
         break
     assert telemetry.spans() == []
     del stream
-    gc.collect()
+    collect_garbage()
     attributes = _attributes(telemetry)
     assert attributes[semconv.SENTINEL_STREAM_END] == "abandoned"
     assert attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("error", "error")
@@ -201,7 +200,7 @@ def test_each_finalization_trigger_runs_once(telemetry: Telemetry, instrumented)
         list(stream)
         stream.close()
     del stream
-    gc.collect()
+    collect_garbage()
     assert len(telemetry.spans()) == 1
     (duration,) = telemetry.points(semconv.METRIC_OPERATION_DURATION)
     assert duration.count == 1
@@ -310,7 +309,7 @@ async def test_async_stream_abandoned(telemetry: Telemetry, instrumented) -> Non
     )
     await stream.__anext__()
     del stream
-    gc.collect()
+    collect_garbage()
     assert _attributes(telemetry)[semconv.SENTINEL_STREAM_END] == "abandoned"
 
 

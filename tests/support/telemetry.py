@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -62,3 +63,11 @@ def make_telemetry() -> Telemetry:
 def by_token_type(points: list[HistogramDataPoint]) -> Iterator[tuple[str, HistogramDataPoint]]:
     for point in points:
         yield str(point.attributes["gen_ai.token.type"]), point
+
+
+def collect_garbage() -> None:
+    """Collect garbage, then wait until the abandoned calls it noted are finished."""
+    from openai_sentinel import _abandoned
+
+    gc.collect()
+    assert _abandoned.flush(timeout=10), "abandoned calls were not finished in time"

@@ -52,7 +52,8 @@ def test_own_variable_wins_over_genai_variable() -> None:
 @pytest.mark.parametrize(
     ("overrides", "environ", "message"),
     [
-        ({"capture_content": "perhaps"}, {}, r"'capture_content' got 'perhaps'.*true/false"),
+        ({"capture_content": "perhaps"}, {}, r"'capture_content' got 'perhaps'.*True or False"),
+        ({}, {"OPENAI_SENTINEL_CAPTURE_CONTENT": "perhaps"}, r"got 'perhaps'.*true/false"),
         ({}, {"OPENAI_SENTINEL_STREAM_USAGE": "2"}, r"'OPENAI_SENTINEL_STREAM_USAGE' got '2'"),
         ({"content_max_length": -5}, {}, r"'content_max_length'.*integer from 1"),
         ({"content_max_length": True}, {}, r"'content_max_length'"),
@@ -71,6 +72,22 @@ def test_errors_name_the_setting_and_accepted_values(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(overrides, environ)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("content_max_length", "100"),
+        ("content_max_length", 100.0),
+        ("capture_content", "true"),
+        ("capture_content", 1),
+        ("stream_usage", "yes"),
+    ],
+)
+def test_keyword_of_the_wrong_type_is_rejected(setting: str, value: object) -> None:
+    """Keywords are typed: text is parsed only where it comes from, the environment."""
+    with pytest.raises(SettingsError, match=rf"'{setting}' got {value!r}"):
+        load_settings({setting: value}, {})
 
 
 def test_instrumentor_kwargs_are_not_settings() -> None:

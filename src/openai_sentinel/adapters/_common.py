@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from .. import semconv
+from .._text import encodable
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -32,8 +33,8 @@ def as_int(value: object) -> int | None:
 
 
 def as_str(value: object) -> str | None:
-    """A string, or ``None`` for anything else."""
-    return value if isinstance(value, str) else None
+    """An encodable string (lone surrogates replaced), or ``None`` for anything else."""
+    return encodable(value) if isinstance(value, str) else None
 
 
 def server_of(client: Any) -> tuple[str | None, int | None]:
@@ -50,7 +51,9 @@ def server_of(client: Any) -> tuple[str | None, int | None]:
     return host, port
 
 
+_PROVIDER_CACHE_SIZE: Final = 64
 _PROVIDER_BY_CLIENT_TYPE: dict[type, str] = {}
+"""Bounded, so that client classes made on the fly are not kept alive by it."""
 
 
 def provider_of(client: Any) -> str:
@@ -60,10 +63,7 @@ def provider_of(client: Any) -> str:
     if provider is None:
         is_azure = any(cls.__name__ == "BaseAzureClient" for cls in client_type.__mro__)
         provider = semconv.PROVIDER_AZURE_OPENAI if is_azure else semconv.PROVIDER_OPENAI
+        if len(_PROVIDER_BY_CLIENT_TYPE) >= _PROVIDER_CACHE_SIZE:
+            _PROVIDER_BY_CLIENT_TYPE.clear()
         _PROVIDER_BY_CLIENT_TYPE[client_type] = provider
     return provider
-
-
-def error_type_of(error: BaseException) -> str:
-    """``error.type`` for an exception: its class's qualified name, as contrib reports it."""
-    return type(error).__qualname__ or semconv.ERROR_TYPE_OTHER

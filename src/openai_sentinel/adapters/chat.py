@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from .. import semconv
+from .._text import encodable
 from ..exchange import Exchange, Message
 from . import _chat_content
 from ._common import as_float, as_int, as_str, field, provider_of, server_of
@@ -23,6 +24,9 @@ __all__ = [
 
 _JSON_FORMATS = frozenset({"json_object", "json_schema"})
 
+MAX_CHOICES: Final = 128
+"""Choices tracked per stream: the API's own limit on ``n``; more are not followed."""
+
 
 def _output_type(response_format: Any) -> str | None:
     if isinstance(response_format, type):  # a pydantic model given to ``parse``
@@ -35,9 +39,9 @@ def _output_type(response_format: Any) -> str | None:
 
 def _stop_sequences(stop: Any) -> list[str] | None:
     if isinstance(stop, str):
-        return [stop]
+        return [encodable(stop)]
     if isinstance(stop, (list, tuple)) and all(isinstance(item, str) for item in stop):
-        return list(stop)
+        return [encodable(item) for item in stop]
     return None
 
 
@@ -46,19 +50,23 @@ def _max_tokens(kwargs: Mapping[str, Any]) -> int | None:
     return as_int(kwargs.get("max_tokens")) if limit is None else limit
 
 
-def _service_tier(kwargs: Mapping[str, Any]) -> str | None:
-    tier = kwargs.get("service_tier")
-    if tier is None:
-        extra = kwargs.get("extra_body")
-        if isinstance(extra, Mapping):
-            tier = extra.get("service_tier")
-    tier = as_str(tier)
+def _service_tier(params: Mapping[str, Any]) -> str | None:
+    tier = as_str(params.get("service_tier"))
     return None if tier == "auto" else tier
 
 
+def _sent_params(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The request's parameters as sent: the client merges ``extra_body`` last, over them."""
+    extra = kwargs.get("extra_body")
+    if isinstance(extra, Mapping) and extra:
+        return {**kwargs, **extra}
+    return kwargs
+
+
 def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: bool) -> Exchange:
-    """An :class:`Exchange` holding what a chat request asked for."""
+    """An :class:`Exchange` holding what a chat request sent (``extra_body`` included)."""
     address, port = server_of(client)
+    kwargs = _sent_params(kwargs)
     get = kwargs.get
     exchange = Exchange(
         operation=semconv.OPERATION_CHAT,
@@ -84,7 +92,7 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
     response_format = get("response_format")
     if response_format is not None:
         exchange.output_type = _output_type(response_format)
-    if "service_tier" in kwargs or "extra_body" in kwargs:
+    if "service_tier" in kwargs:
         exchange.request_service_tier = _service_tier(kwargs)
     if capture_content:  # only sequences: a one-shot iterable is the client's to read
         messages = get("messages")
@@ -197,12 +205,28 @@ def read_response(exchange: Exchange, completion: Any, *, capture_content: bool)
         exchange.output_messages = outputs
 
 
+class _TextBudget:
+    """Characters of streamed text still worth keeping, shared by every choice of a stream,
+    so memory stays bounded however much text arrives."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def take(self, text: str) -> str:
+        kept = text[: self.left]
+        self.left -= len(kept)
+        return kept
+
+
 class _ChoiceText:
-    """Deltas of one streamed choice, kept only when content capture is on."""
+    """Deltas of one streamed choice, kept only when content capture is on, up to a budget."""
 
-    __slots__ = ("refusal", "role", "text", "tool_calls")
+    __slots__ = ("_budget", "refusal", "role", "text", "tool_calls")
 
-    def __init__(self) -> None:
+    def __init__(self, budget: _TextBudget) -> None:
+        self._budget = budget
         self.role: str | None = None
         self.text: list[str] = []
         self.refusal: list[str] = []
@@ -212,15 +236,18 @@ class _ChoiceText:
         role = getattr(delta, "role", None)
         if role:
             self.role = role
+        budget = self._budget
+        if budget.left <= 0:
+            return
         content = getattr(delta, "content", None)
         if content:
-            self.text.append(content)
+            self.text.append(budget.take(content))
         refusal = getattr(delta, "refusal", None)
         if refusal:
-            self.refusal.append(refusal)
+            self.refusal.append(budget.take(refusal))
         for call in getattr(delta, "tool_calls", None) or ():
             slot = self.tool_calls.setdefault(
-                getattr(call, "index", 0), {"id": None, "name": None, "arguments": []}
+                _position(getattr(call, "index", 0)), {"id": None, "name": None, "arguments": []}
             )
             slot["id"] = slot["id"] or getattr(call, "id", None)
             function = getattr(call, "function", None)
@@ -228,7 +255,7 @@ class _ChoiceText:
                 slot["name"] = slot["name"] or getattr(function, "name", None)
                 arguments = getattr(function, "arguments", None)
                 if arguments:
-                    slot["arguments"].append(arguments)
+                    slot["arguments"].append(budget.take(arguments))
 
     def message(self, finish: str) -> Message:
         calls = [
@@ -238,6 +265,12 @@ class _ChoiceText:
         return _chat_content.output_message(
             self.role, "".join(self.text), "".join(self.refusal), calls, finish
         )
+
+
+def _position(index: Any) -> int:
+    """A choice's or tool call's index as sent; 0 when absent (some compatible servers
+    omit it) or not an integer."""
+    return index if type(index) is int else 0
 
 
 def _usage_only(chunk: Any) -> bool:
@@ -269,11 +302,20 @@ class ChatStreamAccumulator:
     copies of chunks; text is only kept when content capture is on.
     """
 
-    __slots__ = ("_capture", "_exchange", "_finish", "_identity_pending", "_texts", "_usage")
+    __slots__ = (
+        "_budget",
+        "_capture",
+        "_exchange",
+        "_finish",
+        "_identity_pending",
+        "_texts",
+        "_usage",
+    )
 
-    def __init__(self, exchange: Exchange, *, capture_content: bool) -> None:
+    def __init__(self, exchange: Exchange, *, capture_content: bool, text_limit: int) -> None:
         self._exchange = exchange
         self._capture = capture_content
+        self._budget = _TextBudget(text_limit)
         self._identity_pending = True
         self._finish: dict[int, str | None] = {}
         self._texts: dict[int, _ChoiceText] = {}
@@ -292,15 +334,19 @@ class ChatStreamAccumulator:
         finish = self._finish
         for choice in choices:
             index = choice.index
-            if index is None:  # some compatible servers omit it; the client leaves None
-                index = 0
+            if type(index) is not int:
+                index = _position(index)
             reason = choice.finish_reason
-            if reason is not None or index not in finish:
+            if index not in finish:
+                if len(finish) >= MAX_CHOICES:
+                    continue  # past what the API can send: not tracked
+                finish[index] = reason
+            elif reason is not None:
                 finish[index] = reason
             if self._capture:
                 text = self._texts.get(index)
                 if text is None:
-                    text = self._texts[index] = _ChoiceText()
+                    text = self._texts[index] = _ChoiceText(self._budget)
                 text.add(choice.delta)
         return False
 
@@ -330,22 +376,24 @@ class ChatStreamAccumulator:
     def fill(self) -> None:
         """Write finish reasons, usage and (opt-in) content into the exchange.
 
-        A choice that never received its finish reason (the stream ended early or
-        failed) reports ``error`` at its position, as the conventions ask.
+        There is one reason per choice seen, or expected from the request's ``n``, in
+        index order; nothing is sized from an index the server sent. A choice that never
+        received its finish reason (the stream ended early or failed) reports ``error``,
+        as the conventions ask.
         """
         exchange = self._exchange
         if self._usage is not None:
             _read_usage(exchange, self._usage)
-        expected = max(exchange.choice_count or 1, (max(self._finish) + 1) if self._finish else 0)
+        expected = range(min(exchange.choice_count or 1, MAX_CHOICES))
+        indexes = sorted(self._finish.keys() | set(expected))
         reasons = [
-            as_str(self._finish.get(index)) or semconv.FINISH_REASON_ERROR
-            for index in range(expected)
+            as_str(self._finish.get(index)) or semconv.FINISH_REASON_ERROR for index in indexes
         ]
         exchange.finish_reasons = reasons
         if self._capture:
             exchange.output_messages = [
-                self._texts[index].message(reasons[index])
+                self._texts[index].message(reason)
                 if index in self._texts
-                else {"role": "assistant", "parts": [], "finish_reason": reasons[index]}
-                for index in range(expected)
+                else {"role": "assistant", "parts": [], "finish_reason": reason}
+                for index, reason in zip(indexes, reasons, strict=True)
             ]
