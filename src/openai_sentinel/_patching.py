@@ -17,6 +17,8 @@ from typing import Any, Final, Protocol
 
 import wrapt
 
+from ._errors import report_internal_error
+
 __all__ = ["CurrentMethod", "Patch", "WrapperPatch"]
 
 _PROXY_TYPES: Final = tuple(
@@ -87,13 +89,23 @@ class CurrentMethod:
         setattr(owner, name, self)
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        resource = getattr(instance, self.resource_attribute)
-        return self.factory(getattr(resource, self.name))
+        """The client's wrapper around the resource's current method (on failure, the one
+        the instance's ``__init__`` bound)."""
+        try:
+            if instance is None:
+                return self
+            resource = getattr(instance, self.resource_attribute)
+            return self.factory(getattr(resource, self.name))
+        except Exception:
+            report_internal_error("patching")
+            return vars(instance).get(self.name)
 
     def __set__(self, instance: Any, value: Any) -> None:
-        instance.__dict__[self.name] = value
+        """Keep what the client's ``__init__`` binds, as a plain attribute would."""
+        try:
+            instance.__dict__[self.name] = value
+        except Exception:
+            report_internal_error("patching")
 
     def remove(self) -> None:
         """Take the descriptor off; instances fall back to what their ``__init__`` bound."""
