@@ -40,6 +40,8 @@ class Exchange:
     seed: int | None = None
     choice_count: int | None = None
     output_type: str | None = None
+    output_schema_names: frozenset[str] = frozenset()
+    """Field names of the schema the answer must match: all an error may quote of it."""
     request_service_tier: str | None = None
 
     # opt-in content, already in the conventions' shape

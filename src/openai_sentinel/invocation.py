@@ -102,7 +102,9 @@ class Invocation:
         try:
             if error is not None:
                 exchange.error_type, exchange.error_message = describe_error(
-                    error, capture_content=self.telemetry.settings.capture_content
+                    error,
+                    capture_content=self.telemetry.settings.capture_content,
+                    schema_names=exchange.output_schema_names,
                 )
         except Exception:
             report_internal_error("span finalization")

@@ -11,6 +11,7 @@ from ..exchange import Exchange, Message
 from . import _chat_content
 from ._common import as_float, as_int, as_str, field, provider_of, server_of
 from ._results import RAW_RESPONSE_HEADER, is_omitted
+from ._schema import schema_names
 
 __all__ = [
     "ChatStreamAccumulator",
@@ -92,6 +93,8 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
     response_format = get("response_format")
     if response_format is not None:
         exchange.output_type = _output_type(response_format)
+        if isinstance(response_format, type):
+            exchange.output_schema_names = schema_names(response_format)
     if "service_tier" in kwargs:
         exchange.request_service_tier = _service_tier(kwargs)
     if capture_content:  # only sequences: a one-shot iterable is the client's to read
