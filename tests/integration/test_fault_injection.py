@@ -229,6 +229,8 @@ def _functions_of(owner: Any, prefix: str, seen: set[int]) -> Iterator[tuple[Cod
             value = value.__func__
         if isinstance(value, property):
             value = value.fget
+        if isinstance(getattr(value, "__wrapped__", None), FunctionType):  # lru_cache etc.
+            value = value.__wrapped__
         if isinstance(value, FunctionType) and id(value.__code__) not in seen:
             seen.add(id(value.__code__))
             yield from _nested_code(value.__code__, f"{prefix}{value.__qualname__}")
