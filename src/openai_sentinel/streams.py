@@ -209,12 +209,42 @@ async def _async_chunks(
             yield chunk
 
 
-class InstrumentedStream(wrapt.ObjectProxy[Any]):
+class _LikeTheClientsStream:
+    """Copying, pickling and collection of a stream proxy, as for the client's stream.
+
+    A shallow copy shares the iterator and the span, as the client's copy shares its
+    iterator; only the original's collection counts as abandoning the stream.
+    """
+
+    __wrapped__: Any
+    _self_iterator: Any
+    _self_observer: StreamObserver
+    _self_owner: bool
+
+    def __copy__(self) -> Any:
+        proxy_class: Any = type(self)
+        duplicate = proxy_class(copy.copy(self.__wrapped__), self._self_observer, owner=False)
+        duplicate._self_iterator = self._self_iterator
+        return duplicate
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self.__wrapped__, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
+
+    def __del__(self) -> None:
+        try:
+            if self._self_owner:
+                self._self_observer.abandon()
+        except BaseException:  # pragma: no cover - interpreter shutdown; nothing may run
+            return
+
+
+class InstrumentedStream(_LikeTheClientsStream, wrapt.ObjectProxy[Any]):
     """A synchronous ``openai.Stream`` whose span ends with the stream.
 
     Like the client's stream, ``iter()`` gives a new generator over one shared iterator.
-    A shallow copy shares the iterator and the span, as the client's copy shares its
-    iterator; only the original's collection counts as abandoning the stream.
     """
 
     def __init__(self, stream: Any, observer: StreamObserver, *, owner: bool = True) -> None:
@@ -253,28 +283,8 @@ class InstrumentedStream(wrapt.ObjectProxy[Any]):
         finally:
             self._self_observer.finish(None, StreamEnd.CLOSED)
 
-    def __copy__(self) -> InstrumentedStream:
-        duplicate = InstrumentedStream(
-            copy.copy(self.__wrapped__), self._self_observer, owner=False
-        )
-        duplicate._self_iterator = self._self_iterator
-        return duplicate
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return copy.deepcopy(self.__wrapped__, memo)
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return self.__wrapped__.__reduce_ex__(protocol)
-
-    def __del__(self) -> None:
-        try:
-            if self._self_owner:
-                self._self_observer.abandon()
-        except BaseException:  # pragma: no cover - interpreter shutdown; nothing may run
-            return
-
-
-class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
+class InstrumentedAsyncStream(_LikeTheClientsStream, wrapt.ObjectProxy[Any]):
     """An ``openai.AsyncStream`` whose span ends with it, like :class:`InstrumentedStream`."""
 
     def __init__(self, stream: Any, observer: StreamObserver, *, owner: bool = True) -> None:
@@ -317,26 +327,6 @@ class InstrumentedAsyncStream(wrapt.ObjectProxy[Any]):
             await self.__wrapped__.close()
         finally:
             self._self_observer.finish(None, StreamEnd.CLOSED)
-
-    def __copy__(self) -> InstrumentedAsyncStream:
-        duplicate = InstrumentedAsyncStream(
-            copy.copy(self.__wrapped__), self._self_observer, owner=False
-        )
-        duplicate._self_iterator = self._self_iterator
-        return duplicate
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return copy.deepcopy(self.__wrapped__, memo)
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return self.__wrapped__.__reduce_ex__(protocol)
-
-    def __del__(self) -> None:
-        try:
-            if self._self_owner:
-                self._self_observer.abandon()
-        except BaseException:  # pragma: no cover - interpreter shutdown; nothing may run
-            return
 
 
 def finish_helper_stream(helper: Any) -> None:

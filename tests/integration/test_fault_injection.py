@@ -46,6 +46,7 @@ OUT_OF_SCOPE = ("simulator", "_demo")
 ALL_SETTINGS = {"capture_content": True, "stream_usage": True, "content_max_length": 64}
 
 BOUNDARY = {
+    "streams._LikeTheClientsStream.__del__",
     "_wrappers.chat_wrapper.<locals>.wrapper",
     "_wrappers.async_chat_wrapper.<locals>.wrapper",
     "_wrappers._traced",
@@ -58,13 +59,11 @@ BOUNDARY = {
     "streams.InstrumentedStream.__enter__",
     "streams.InstrumentedStream.__exit__",
     "streams.InstrumentedStream.close",
-    "streams.InstrumentedStream.__del__",
     "streams.InstrumentedAsyncStream.__anext__",
     "streams.InstrumentedAsyncStream.__aiter__",
     "streams.InstrumentedAsyncStream.__aenter__",
     "streams.InstrumentedAsyncStream.__aexit__",
     "streams.InstrumentedAsyncStream.close",
-    "streams.InstrumentedAsyncStream.__del__",
 }
 """Entered by the caller (or by the garbage collector) with nothing of ours around them."""
 
