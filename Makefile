@@ -31,6 +31,7 @@ check: lint test
 bench: $(STAMP)  ## overhead benchmarks (reports ratios; never part of the tests)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/redaction_scaling.py
+	$(BIN)/python bench/hardening.py
 
 matrix:  ## the test suite on every installed Python of $(PYTHONS) (python3.X on PATH or pyenv)
 	@for version in $(PYTHONS); do \
