@@ -21,7 +21,9 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from . import _abandoned
 from ._errors import report_internal_error
-from .adapters import _results, chat
+from .adapters import _results
+from .adapters._adapter import Adapter
+from .adapters._choices import UsageChunkFilter
 from .emit import Telemetry
 from .invocation import Invocation
 from .streams import (
@@ -32,17 +34,17 @@ from .streams import (
 )
 
 __all__ = [
-    "async_chat_wrapper",
     "async_helper_close_wrapper",
-    "chat_wrapper",
+    "async_wrapper",
     "helper_close_wrapper",
+    "sync_wrapper",
 ]
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
 def _prepare(
-    telemetry: Telemetry, resource: Any, kwargs: dict[str, Any]
+    telemetry: Telemetry, adapter: Adapter, resource: Any, kwargs: dict[str, Any]
 ) -> tuple[Invocation | None, dict[str, Any]]:
     """The invocation of a call (not started yet) and the keyword arguments to call with.
 
@@ -55,15 +57,15 @@ def _prepare(
     try:
         capture = telemetry.settings.capture_content
         if capture:
-            call_kwargs = chat.readable_kwargs(kwargs)
-        exchange = chat.read_request(resource._client, call_kwargs, capture_content=capture)
-        invocation = Invocation(telemetry, exchange)
+            call_kwargs = adapter.readable_kwargs(kwargs)
+        exchange = adapter.read_request(resource._client, call_kwargs, capture_content=capture)
+        invocation = Invocation(telemetry, exchange, adapter)
     except Exception:
         report_internal_error("request parsing")
         return None, call_kwargs
     try:
         if exchange.stream and telemetry.settings.stream_usage:
-            requested = chat.with_stream_usage(call_kwargs)
+            requested = adapter.with_stream_usage(call_kwargs)
             if requested is not None:
                 exchange.usage_injected = True
                 return invocation, requested
@@ -85,7 +87,7 @@ def _begin(invocation: Invocation) -> Token[Context] | None:
 
 
 def _observer(invocation: Invocation) -> StreamObserver:
-    reader = chat.ChatStreamAccumulator(
+    reader = invocation.adapter.stream_reader(
         invocation.exchange,
         capture_content=invocation.telemetry.settings.capture_content,
         text_limit=invocation.telemetry.content_buffer_limit,
@@ -106,6 +108,7 @@ def _handle_result(invocation: Invocation, result: Any) -> Any:
     """Read ``result`` into the exchange and finish, or wrap the stream it is."""
     exchange = invocation.exchange
     capture = invocation.telemetry.settings.capture_content
+    read_response = invocation.adapter.read_response
     if _results.is_unread(result):
         exchange.response_unread = True
     elif _results.is_raw(result):
@@ -116,13 +119,13 @@ def _handle_result(invocation: Invocation, result: Any) -> Any:
                 _results.replace_parsed(result, proxy)
                 return result
         else:
-            chat.read_response(exchange, _results.raw_json(result), capture_content=capture)
+            read_response(exchange, _results.raw_json(result), capture_content=capture)
     else:
         proxy = _wrap_stream(invocation, result)
         if proxy is not None:
             exchange.stream = True
             return proxy
-        chat.read_response(exchange, result, capture_content=capture)
+        read_response(exchange, result, capture_content=capture)
     invocation.finish()
     return result
 
@@ -143,7 +146,7 @@ def _hide_injected_usage(invocation: Invocation, result: Any) -> Any:
     try:
         if not invocation.exchange.usage_injected:
             return result
-        observer = StreamObserver(invocation, chat.UsageChunkFilter(), hide_usage_chunk=True)
+        observer = StreamObserver(invocation, UsageChunkFilter(), hide_usage_chunk=True)
         if _results.is_stream(result):
             return InstrumentedStream(result, observer)
         if _results.is_async_stream(result):
@@ -157,9 +160,9 @@ def _fail(invocation: Invocation, error: BaseException, token: Token[Context] | 
     """Finish with ``error``, keeping what a failed ``parse()`` still knows of the response."""
     try:
         invocation.deactivate(token)
-        completion = chat.completion_of_error(error)
+        completion = invocation.adapter.completion_of_error(error)
         if completion is not None:
-            chat.read_response(
+            invocation.adapter.read_response(
                 invocation.exchange,
                 completion,
                 capture_content=invocation.telemetry.settings.capture_content,
@@ -181,15 +184,15 @@ def _fail_unstarted(invocation: Invocation, error: BaseException) -> None:
         report_internal_error("span finalization")
 
 
-def chat_wrapper(telemetry: Telemetry) -> Wrapper:
-    """Wrapper for the synchronous ``chat.completions.create`` and ``parse``."""
+def sync_wrapper(telemetry: Telemetry, adapter: Adapter) -> Wrapper:
+    """Wrapper for a synchronous client method read by ``adapter``."""
 
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         if not telemetry.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
+        invocation, call_kwargs = _prepare(telemetry, adapter, instance, kwargs)
         if invocation is None:
             return wrapped(*args, **call_kwargs)
         token = _begin(invocation)
@@ -252,8 +255,8 @@ def _adopt_name(call: Any, client_call: Any) -> None:
         report_internal_error("span start")
 
 
-def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
-    """Wrapper for the asynchronous ``chat.completions.create`` and ``parse``.
+def async_wrapper(telemetry: Telemetry, adapter: Adapter) -> Wrapper:
+    """Wrapper for an asynchronous client method read by ``adapter``.
 
     Like the client's method, it is called synchronously (argument errors raise at call
     time) and returns a native coroutine; the span starts when that coroutine first runs.
@@ -264,7 +267,7 @@ def async_chat_wrapper(telemetry: Telemetry) -> Wrapper:
     ) -> Any:
         if not telemetry.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        invocation, call_kwargs = _prepare(telemetry, instance, kwargs)
+        invocation, call_kwargs = _prepare(telemetry, adapter, instance, kwargs)
         if invocation is None:
             return wrapped(*args, **call_kwargs)
         try:

@@ -24,7 +24,7 @@ class Exchange:
 
     operation: str
     provider: str
-    api_type: str
+    api_type: str | None = None
     request_model: str | None = None
     server_address: str | None = None
     server_port: int | None = None
@@ -57,6 +57,7 @@ class Exchange:
     input_tokens: int | None = None
     output_tokens: int | None = None
     cache_read_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
     reasoning_output_tokens: int | None = None
     response_service_tier: str | None = None
     system_fingerprint: str | None = None

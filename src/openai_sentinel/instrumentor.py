@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, Final
 
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
@@ -14,6 +15,8 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from . import _abandoned, _wrappers
 from ._errors import logger
 from ._patching import CurrentMethod, Patch, WrapperPatch
+from .adapters import chat
+from .adapters._adapter import Adapter
 from .config import PROVIDER_KWARGS, Settings, SettingsError, load_settings
 from .emit import Telemetry
 
@@ -21,57 +24,47 @@ __all__ = ["OpenAISentinelInstrumentor"]
 
 _INSTRUMENTS: Final = ("openai >= 1.26, < 4",)
 
-_CHAT_MODULE: Final = "openai.resources.chat.completions"
-_HELPER_MODULE: Final = "openai.lib.streaming.chat"
 _AUTO_INSTRUMENTATION: Final = "opentelemetry.instrumentation.auto_instrumentation"
 
-WrapperFactory = Callable[[Telemetry], Any]
 
-# (module, "Class.method", wrapper factory). Targets missing from older clients
-# (``parse``, the ``.stream()`` helpers) are skipped.
-_WRAP_TABLE: Final[tuple[tuple[str, str, WrapperFactory], ...]] = (
-    (_CHAT_MODULE, "Completions.create", _wrappers.chat_wrapper),
-    (_CHAT_MODULE, "Completions.parse", _wrappers.chat_wrapper),
-    (_CHAT_MODULE, "AsyncCompletions.create", _wrappers.async_chat_wrapper),
-    (_CHAT_MODULE, "AsyncCompletions.parse", _wrappers.async_chat_wrapper),
-    (_HELPER_MODULE, "ChatCompletionStream.close", lambda _: _wrappers.helper_close_wrapper),
-    (
-        _HELPER_MODULE,
-        "AsyncChatCompletionStream.close",
-        lambda _: _wrappers.async_helper_close_wrapper,
+@dataclass(frozen=True, slots=True)
+class _Resource:
+    """A client resource: ``module.Class`` and ``module.AsyncClass``, the methods of it we
+    trace, each with its adapter, and the attribute its ``…WithRawResponse`` classes keep
+    it under."""
+
+    module: str
+    name: str
+    methods: tuple[tuple[str, Adapter], ...]
+    raw_attribute: str
+
+
+_RESOURCES: Final = (
+    _Resource(
+        "openai.resources.chat.completions",
+        "Completions",
+        (("create", chat.ADAPTER), ("parse", chat.ADAPTER)),
+        "_completions",
     ),
 )
 
-# The client's ``with_raw_response`` / ``with_streaming_response`` classes: (module,
-# class, module and name of the function that makes their methods). Their ``create``
-# and ``parse`` are bound from the resource's ``_completions`` at each access.
-_RESPONSE_WRAPPER_TABLE: Final = (
-    (
-        _CHAT_MODULE,
-        "CompletionsWithRawResponse",
-        "openai._legacy_response",
-        "to_raw_response_wrapper",
-    ),
-    (
-        _CHAT_MODULE,
-        "AsyncCompletionsWithRawResponse",
-        "openai._legacy_response",
-        "async_to_raw_response_wrapper",
-    ),
-    (
-        _CHAT_MODULE,
-        "CompletionsWithStreamingResponse",
-        "openai._response",
-        "to_streamed_response_wrapper",
-    ),
-    (
-        _CHAT_MODULE,
-        "AsyncCompletionsWithStreamingResponse",
-        "openai._response",
-        "async_to_streamed_response_wrapper",
-    ),
+# The ``.stream()`` helpers close the HTTP response themselves, bypassing the raw
+# stream, so their ``close`` ends the span. Missing from older clients: skipped.
+_HELPER_CLOSES: Final = (
+    ("openai.lib.streaming.chat", "ChatCompletionStream.close", False),
+    ("openai.lib.streaming.chat", "AsyncChatCompletionStream.close", True),
+    ("openai.lib.streaming.responses", "ResponseStream.close", False),
+    ("openai.lib.streaming.responses", "AsyncResponseStream.close", True),
 )
-_BOUND_METHODS: Final = ("create", "parse")
+
+# How the client makes the methods of ``with_raw_response`` / ``with_streaming_response``:
+# (class name pattern, module and function).
+_RESPONSE_WRAPPERS: Final = (
+    ("{}WithRawResponse", "openai._legacy_response", "to_raw_response_wrapper"),
+    ("Async{}WithRawResponse", "openai._legacy_response", "async_to_raw_response_wrapper"),
+    ("{}WithStreamingResponse", "openai._response", "to_streamed_response_wrapper"),
+    ("Async{}WithStreamingResponse", "openai._response", "async_to_streamed_response_wrapper"),
+)
 
 
 def _resolve(module_name: str, path: str) -> tuple[Any, str] | None:
@@ -90,19 +83,32 @@ def _resolve(module_name: str, path: str) -> tuple[Any, str] | None:
 
 def _install(telemetry: Telemetry) -> list[Patch]:
     patches: list[Patch] = []
-    for module_name, path, factory in _WRAP_TABLE:
+    for resource in _RESOURCES:
+        for method, adapter in resource.methods:
+            for class_name, make_wrapper in (
+                (resource.name, _wrappers.sync_wrapper),
+                (f"Async{resource.name}", _wrappers.async_wrapper),
+            ):
+                target = _resolve(resource.module, f"{class_name}.{method}")
+                if target is not None:
+                    patches.append(WrapperPatch(*target, make_wrapper(telemetry, adapter)))
+        for pattern, maker_module, maker_name in _RESPONSE_WRAPPERS:
+            owner = _resolve(resource.module, pattern.format(resource.name))
+            maker = _resolve(maker_module, maker_name)
+            if owner is None or maker is None:
+                continue
+            cls, make_method = getattr(*owner), getattr(*maker)
+            patches.extend(
+                CurrentMethod(cls, method, make_method, resource.raw_attribute)
+                for method, _ in resource.methods
+            )
+    for module_name, path, is_async in _HELPER_CLOSES:
         target = _resolve(module_name, path)
         if target is not None:
-            patches.append(WrapperPatch(*target, factory(telemetry)))
-    for module_name, class_name, maker_module, maker_name in _RESPONSE_WRAPPER_TABLE:
-        owner = _resolve(module_name, class_name)
-        maker = _resolve(maker_module, maker_name)
-        if owner is None or maker is None:
-            continue
-        cls, make_method = getattr(*owner), getattr(*maker)
-        patches.extend(
-            CurrentMethod(cls, name, make_method, "_completions") for name in _BOUND_METHODS
-        )
+            close = (
+                _wrappers.async_helper_close_wrapper if is_async else _wrappers.helper_close_wrapper
+            )
+            patches.append(WrapperPatch(*target, close))
     return patches
 
 

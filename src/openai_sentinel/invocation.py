@@ -11,6 +11,7 @@ from opentelemetry.trace import Span, set_span_in_context
 
 from . import semconv
 from ._errors import report_internal_error
+from .adapters._adapter import Adapter
 from .adapters.errors import describe_error
 from .emit import Telemetry
 from .exchange import Exchange
@@ -35,11 +36,21 @@ class Invocation:
     is inert: :meth:`finish` does nothing, and the call runs untouched.
     """
 
-    __slots__ = ("_done", "context", "exchange", "span", "start_ns", "started", "telemetry")
+    __slots__ = (
+        "_done",
+        "adapter",
+        "context",
+        "exchange",
+        "span",
+        "start_ns",
+        "started",
+        "telemetry",
+    )
 
-    def __init__(self, telemetry: Telemetry, exchange: Exchange) -> None:
+    def __init__(self, telemetry: Telemetry, exchange: Exchange, adapter: Adapter) -> None:
         self.telemetry = telemetry
         self.exchange = exchange
+        self.adapter = adapter
         self.span: Span | None = None
         self.context: Context | None = None
         self.start_ns = 0

@@ -16,34 +16,22 @@ import copy
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import wrapt
 
 from . import _abandoned
 from ._errors import report_internal_error
+from .adapters._adapter import CHUNK_USAGE_ONLY, ChunkReader
 from .invocation import Invocation, StreamEnd
 
-__all__ = ["ChunkReader", "InstrumentedAsyncStream", "InstrumentedStream", "StreamObserver"]
+__all__ = ["InstrumentedAsyncStream", "InstrumentedStream", "StreamObserver"]
 
 _perf_counter = time.perf_counter
 
 
 _GAP_BATCH = 64
 """Chunk gaps buffered before they are recorded, so memory stays flat on long streams."""
-
-
-class ChunkReader(Protocol):
-    """What an adapter provides to fold a stream's chunks into its exchange."""
-
-    def add(self, chunk: Any) -> bool:
-        """Take one chunk; True if it only carries usage."""
-
-    def fill(self) -> None:
-        """Write what the chunks said (finish reasons, usage, content) into the exchange."""
-
-    def usage_only(self, chunk: Any) -> bool:
-        """Whether ``chunk`` only carries usage (the chunk ``include_usage`` adds)."""
 
 
 class StreamObserver:
@@ -90,8 +78,9 @@ class StreamObserver:
             if not self._active:
                 return self._hidden(chunk)
             now = _perf_counter()
-            if self._add(chunk):
-                return self.hide_usage_chunk
+            kind = self._add(chunk)
+            if kind:  # not output: usage only, or a lifecycle event
+                return kind == CHUNK_USAGE_ONLY and self.hide_usage_chunk
             last = self._last
             if last is None:
                 self._exchange.time_to_first_chunk = now - self.invocation.started

@@ -47,8 +47,8 @@ ALL_SETTINGS = {"capture_content": True, "stream_usage": True, "content_max_leng
 
 BOUNDARY = {
     "streams._LikeTheClientsStream.__del__",
-    "_wrappers.chat_wrapper.<locals>.wrapper",
-    "_wrappers.async_chat_wrapper.<locals>.wrapper",
+    "_wrappers.sync_wrapper.<locals>.wrapper",
+    "_wrappers.async_wrapper.<locals>.wrapper",
     "_wrappers._traced",
     "_wrappers.helper_close_wrapper",
     "_wrappers.async_helper_close_wrapper",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from .. import semconv
 from .._text import encodable
+from ..exchange import Exchange
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -67,3 +68,76 @@ def provider_of(client: Any) -> str:
             _PROVIDER_BY_CLIENT_TYPE.clear()
         _PROVIDER_BY_CLIENT_TYPE[client_type] = provider
     return provider
+
+
+def sent_params(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The request's parameters as sent: the client merges ``extra_body`` last, over them."""
+    extra = kwargs.get("extra_body")
+    if isinstance(extra, Mapping) and extra:
+        return {**kwargs, **extra}
+    return kwargs
+
+
+def new_exchange(
+    client: Any, params: Mapping[str, Any], operation: str, api_type: str | None = None
+) -> Exchange:
+    """An exchange with what every request has: operation, provider, server, model."""
+    address, port = server_of(client)
+    stream = params.get("stream")
+    return Exchange(
+        operation=operation,
+        provider=provider_of(client),
+        api_type=api_type,
+        request_model=as_str(params.get("model")),
+        server_address=address,
+        server_port=port,
+        stream=stream is True or (isinstance(stream, int) and stream == 1),
+    )
+
+
+def stop_sequences(stop: Any) -> list[str] | None:
+    """``stop`` as a list of strings, if it is a string or a sequence of them."""
+    if isinstance(stop, str):
+        return [encodable(stop)]
+    if isinstance(stop, (list, tuple)) and all(isinstance(item, str) for item in stop):
+        return [encodable(item) for item in stop]
+    return None
+
+
+def service_tier(params: Mapping[str, Any]) -> str | None:
+    """``openai.request.service_tier``: the tier asked for, unless ``auto``."""
+    tier = as_str(params.get("service_tier"))
+    return None if tier == "auto" else tier
+
+
+def _replay(items: list[Any], error: BaseException) -> Iterator[Any]:
+    yield from items
+    raise error
+
+
+def readable_kwargs(kwargs: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """``kwargs`` with the one-shot iterables under ``names`` turned into lists.
+
+    With content capture on we read these before the client does; a generator would be
+    used up. The client turns any iterable into a list anyway, so a list is equivalent.
+    If the caller's iterable raises, the client gets the items read so far and then the
+    same exception, exactly where it would have met it (and we record no content).
+    """
+    changed: dict[str, Any] = {}
+    for name in names:
+        value = kwargs.get(name)
+        if (
+            value is None
+            or isinstance(value, (list, tuple, str, bytes, Mapping))
+            or not isinstance(value, Iterable)
+        ):
+            continue
+        items: list[Any] = []
+        try:
+            for item in value:
+                items.append(item)
+        except Exception as error:
+            changed[name] = _replay(items, error)
+        else:
+            changed[name] = items
+    return {**kwargs, **changed} if changed else kwargs

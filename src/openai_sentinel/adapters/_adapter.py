@@ -1,0 +1,83 @@
+"""What the wrappers ask of an adapter: one per API method they wrap."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+
+from ..exchange import Exchange
+
+__all__ = ["CHUNK_CONTENT", "CHUNK_CONTROL", "CHUNK_USAGE_ONLY", "Adapter", "ChunkReader"]
+
+CHUNK_CONTENT: Final = 0
+"""A chunk of output: counted, and timed (first chunk, gaps between chunks)."""
+CHUNK_USAGE_ONLY: Final = 1
+"""The usage-only chunk ``include_usage`` adds: neither counted nor timed; maybe hidden."""
+CHUNK_CONTROL: Final = 2
+"""A lifecycle event (created, in progress, done…): neither counted nor timed."""
+
+
+class ChunkReader(Protocol):
+    """Folds a stream's chunks into the exchange of the call."""
+
+    def add(self, chunk: Any) -> int:
+        """Take one chunk; say what kind it is (``CHUNK_*``)."""
+
+    def fill(self) -> None:
+        """Write what the chunks said (finish reasons, usage, content) into the exchange."""
+
+    def usage_only(self, chunk: Any) -> bool:
+        """Whether ``chunk`` only carries usage (the chunk ``include_usage`` adds)."""
+
+
+class _CountingReader:
+    """A stream reader for APIs whose chunks need no reading: every chunk is output."""
+
+    __slots__ = ()
+
+    def add(self, chunk: Any) -> int:
+        return CHUNK_CONTENT
+
+    def fill(self) -> None:
+        return None
+
+    def usage_only(self, chunk: Any) -> bool:
+        return False
+
+
+class Adapter:
+    """Reads one API method's requests, responses and stream chunks into an :class:`Exchange`.
+
+    Subclasses implement :meth:`read_request` and override what their API has; the
+    defaults suit a method that returns a model, never streams and asks for nothing.
+    """
+
+    __slots__ = ()
+
+    def read_request(
+        self, client: Any, kwargs: Mapping[str, Any], *, capture_content: bool
+    ) -> Exchange:
+        """An exchange holding what the request sent."""
+        raise NotImplementedError
+
+    def read_response(self, exchange: Exchange, response: Any, *, capture_content: bool) -> None:
+        """Copy what a response (a model, or the JSON of a raw response) says into ``exchange``."""
+        return
+
+    def stream_reader(
+        self, exchange: Exchange, *, capture_content: bool, text_limit: int
+    ) -> ChunkReader:
+        """A reader for the chunks of a streamed response."""
+        return _CountingReader()
+
+    def readable_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``kwargs`` with one-shot iterables we must read turned into lists."""
+        return kwargs
+
+    def with_stream_usage(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``kwargs`` asking a stream for its usage chunk, or ``None`` to leave them as is."""
+        return None
+
+    def completion_of_error(self, error: BaseException) -> Any:
+        """A response an exception still carries (a failed ``parse()``), or ``None``."""
+        return None
