@@ -130,8 +130,9 @@ class Telemetry:
         attributes: Attributes = {
             semconv.GEN_AI_OPERATION_NAME: exchange.operation,
             semconv.GEN_AI_PROVIDER_NAME: exchange.provider,
-            semconv.OPENAI_API_TYPE: exchange.api_type,
         }
+        if exchange.api_type is not None:
+            attributes[semconv.OPENAI_API_TYPE] = exchange.api_type
         optional: tuple[tuple[str, Any], ...] = (
             (semconv.GEN_AI_REQUEST_MODEL, exchange.request_model),
             (semconv.SERVER_ADDRESS, exchange.server_address),
@@ -146,6 +147,10 @@ class Telemetry:
             (semconv.GEN_AI_REQUEST_CHOICE_COUNT, exchange.choice_count),
             (semconv.GEN_AI_OUTPUT_TYPE, exchange.output_type),
             (semconv.OPENAI_REQUEST_SERVICE_TIER, exchange.request_service_tier),
+            (semconv.GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID, exchange.previous_response_id),
+            (semconv.GEN_AI_CONVERSATION_ID, exchange.conversation_id),
+            (semconv.GEN_AI_REQUEST_REASONING_LEVEL, exchange.reasoning_level),
+            (semconv.GEN_AI_REQUEST_ENCODING_FORMATS, exchange.encoding_formats),
         )
         _add_present(attributes, optional)
         if exchange.stream:
@@ -171,6 +176,8 @@ class Telemetry:
             (semconv.GEN_AI_USAGE_INPUT_TOKENS, exchange.input_tokens),
             (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, exchange.output_tokens),
             (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, exchange.cache_read_input_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, exchange.cache_write_input_tokens),
+            (semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, exchange.embedding_dimensions),
             (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, exchange.reasoning_output_tokens),
             (semconv.OPENAI_RESPONSE_SERVICE_TIER, exchange.response_service_tier),
             (semconv.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, exchange.system_fingerprint),
@@ -206,7 +213,11 @@ class Telemetry:
         try:
             if span.is_recording():
                 span.set_attributes(self.response_attributes(exchange))
-                if error is not None:
+                if error is None and exchange.error_type is not None:
+                    # an error the API reported in the response or the stream, not raised
+                    description = exchange.error_message or exchange.error_type
+                    span.set_status(Status(StatusCode.ERROR, description))
+                elif error is not None:
                     message = exchange.error_message or exchange.error_type
                     span.set_status(Status(StatusCode.ERROR, message))
                     span.record_exception(

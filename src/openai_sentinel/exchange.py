@@ -43,6 +43,10 @@ class Exchange:
     output_schema_names: frozenset[str] = frozenset()
     """Field names of the schema the answer must match: all an error may quote of it."""
     request_service_tier: str | None = None
+    previous_response_id: str | None = None
+    conversation_id: str | None = None
+    reasoning_level: str | None = None
+    encoding_formats: list[str] | None = None
 
     # opt-in content, already in the conventions' shape
     input_messages: list[Message] | None = None
@@ -59,6 +63,7 @@ class Exchange:
     cache_read_input_tokens: int | None = None
     cache_write_input_tokens: int | None = None
     reasoning_output_tokens: int | None = None
+    embedding_dimensions: int | None = None
     response_service_tier: str | None = None
     system_fingerprint: str | None = None
 

@@ -15,7 +15,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from . import _abandoned, _wrappers
 from ._errors import logger
 from ._patching import CurrentMethod, Patch, WrapperPatch
-from .adapters import chat
+from .adapters import chat, completions, embeddings, media, responses
 from .adapters._adapter import Adapter
 from .config import PROVIDER_KWARGS, Settings, SettingsError, load_settings
 from .emit import Telemetry
@@ -45,6 +45,57 @@ _RESOURCES: Final = (
         "Completions",
         (("create", chat.ADAPTER), ("parse", chat.ADAPTER)),
         "_completions",
+    ),
+    _Resource(
+        "openai.resources.responses",
+        "Responses",
+        (
+            ("create", responses.ADAPTER),
+            ("parse", responses.ADAPTER),
+            ("retrieve", responses.RETRIEVAL_ADAPTER),
+        ),
+        "_responses",
+    ),
+    _Resource(
+        "openai.resources.completions",
+        "Completions",
+        (("create", completions.ADAPTER),),
+        "_completions",
+    ),
+    _Resource(
+        "openai.resources.embeddings",
+        "Embeddings",
+        (("create", embeddings.ADAPTER),),
+        "_embeddings",
+    ),
+    _Resource(
+        "openai.resources.images",
+        "Images",
+        (
+            ("generate", media.IMAGE_GENERATION),
+            ("edit", media.IMAGE_EDIT),
+            ("create_variation", media.IMAGE_VARIATION),
+        ),
+        "_images",
+    ),
+    _Resource(
+        "openai.resources.audio.transcriptions",
+        "Transcriptions",
+        (("create", media.TRANSCRIPTION),),
+        "_transcriptions",
+    ),
+    _Resource(
+        "openai.resources.audio.translations",
+        "Translations",
+        (("create", media.TRANSLATION),),
+        "_translations",
+    ),
+    _Resource("openai.resources.audio.speech", "Speech", (("create", media.SPEECH),), "_speech"),
+    _Resource(
+        "openai.resources.moderations",
+        "Moderations",
+        (("create", media.MODERATION),),
+        "_moderations",
     ),
 )
 

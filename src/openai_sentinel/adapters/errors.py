@@ -23,7 +23,7 @@ from .. import semconv
 from .._text import encodable
 from ..analyzers.redaction import redact
 
-__all__ = ["describe_error", "error_type_of"]
+__all__ = ["describe_api_error", "describe_error", "error_type_of"]
 
 MESSAGE_MAX_LENGTH: Final = 1024
 """Characters kept of an error message (before redaction marks)."""
@@ -99,3 +99,11 @@ def describe_error(
     if len(message) > MESSAGE_MAX_LENGTH:
         message = message[:MESSAGE_MAX_LENGTH]
     return kind, encodable(message or kind)
+
+
+def describe_api_error(code: str | None, message: str | None) -> tuple[str, str]:
+    """``error.type`` and message for an error the API reported in a response body or an
+    event (not raised): the API's own code and message, redacted and size-limited."""
+    kind = code or semconv.ERROR_TYPE_OTHER
+    text = redact((message or kind)[:MESSAGE_MAX_LENGTH])[:MESSAGE_MAX_LENGTH]
+    return encodable(kind), encodable(text)

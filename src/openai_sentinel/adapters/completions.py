@@ -1,0 +1,86 @@
+"""Legacy completions: ``completions.create`` (``text_completion``), streamed or not."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .. import semconv
+from ..exchange import Exchange, Message
+from . import _common, chat
+from ._adapter import Adapter, ChunkReader
+from ._choices import ChoiceStreamAccumulator, ChoiceText
+from ._common import as_str, field
+
+__all__ = ["ADAPTER"]
+
+
+def _prompt_messages(prompt: Any) -> list[Message]:
+    prompts = [prompt] if isinstance(prompt, str) else prompt
+    if not isinstance(prompts, (list, tuple)):
+        return []
+    return [
+        {"role": "user", "parts": [{"type": "text", "content": item}]}
+        for item in prompts
+        if isinstance(item, str)  # token arrays are not text
+    ]
+
+
+def _output_message(text: str | None, finish: str) -> Message:
+    parts = [{"type": "text", "content": text}] if text else []
+    return {"role": "assistant", "parts": parts, "finish_reason": finish}
+
+
+class _CompletionStreamAccumulator(ChoiceStreamAccumulator):
+    __slots__ = ()
+
+    def _read_choice(self, text: ChoiceText, choice: Any) -> None:
+        text.add_text(getattr(choice, "text", None))
+
+    def _read_usage(self, usage: Any) -> None:
+        chat.read_usage(self._exchange, usage)
+
+
+class CompletionsAdapter(Adapter):
+    """``completions.create``."""
+
+    __slots__ = ()
+
+    def read_request(
+        self, client: Any, kwargs: Mapping[str, Any], *, capture_content: bool
+    ) -> Exchange:
+        params = _common.sent_params(kwargs)
+        exchange = _common.new_exchange(client, params, semconv.OPERATION_TEXT_COMPLETION)
+        chat.read_sampling(exchange, params)
+        if capture_content:
+            exchange.input_messages = _prompt_messages(params.get("prompt")) or None
+        return exchange
+
+    def read_response(self, exchange: Exchange, response: Any, *, capture_content: bool) -> None:
+        chat.read_identity(exchange, response)
+        choices = field(response, "choices") or ()
+        exchange.finish_reasons = [
+            as_str(field(choice, "finish_reason")) or semconv.FINISH_REASON_ERROR
+            for choice in choices
+        ] or None
+        usage = field(response, "usage")
+        if usage is not None:
+            chat.read_usage(exchange, usage)
+        if capture_content:
+            exchange.output_messages = [
+                _output_message(as_str(field(choice, "text")), finish)
+                for choice, finish in zip(choices, exchange.finish_reasons or (), strict=True)
+            ]
+
+    def stream_reader(
+        self, exchange: Exchange, *, capture_content: bool, text_limit: int
+    ) -> ChunkReader:
+        return _CompletionStreamAccumulator(
+            exchange, capture_content=capture_content, text_limit=text_limit
+        )
+
+    def with_stream_usage(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        return chat.with_stream_usage(kwargs)
+
+
+ADAPTER: Final = CompletionsAdapter()

@@ -1,0 +1,61 @@
+"""Embeddings: ``embeddings.create``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .. import semconv
+from ..exchange import Exchange
+from . import _common
+from ._adapter import Adapter
+from ._common import as_int, as_str, field
+
+__all__ = ["ADAPTER", "dimension_count"]
+
+
+def dimension_count(vector: Any) -> int | None:
+    """The length of an embedding: a list of floats, or base64 of little-endian float32."""
+    if isinstance(vector, list):
+        return len(vector)
+    if isinstance(vector, str) and vector:
+        padding = len(vector) - len(vector.rstrip("="))
+        return (len(vector) * 3 // 4 - padding) // 4
+    return None
+
+
+class EmbeddingsAdapter(Adapter):
+    """``embeddings.create``: dimension count, encoding format and input tokens."""
+
+    __slots__ = ()
+
+    def read_request(
+        self, client: Any, kwargs: Mapping[str, Any], *, capture_content: bool
+    ) -> Exchange:
+        params = _common.sent_params(kwargs)
+        exchange = _common.new_exchange(client, params, semconv.OPERATION_EMBEDDINGS)
+        encoding = as_str(params.get("encoding_format"))
+        if encoding:
+            exchange.encoding_formats = [encoding]
+        exchange.embedding_dimensions = as_int(params.get("dimensions"))
+        if capture_content:
+            value = params.get("input")
+            texts = [value] if isinstance(value, str) else value
+            if isinstance(texts, (list, tuple)):
+                exchange.input_messages = [
+                    {"role": "user", "parts": [{"type": "text", "content": text}]}
+                    for text in texts
+                    if isinstance(text, str)  # token arrays are not text
+                ] or None
+        return exchange
+
+    def read_response(self, exchange: Exchange, response: Any, *, capture_content: bool) -> None:
+        exchange.response_model = as_str(field(response, "model"))
+        exchange.input_tokens = as_int(field(field(response, "usage"), "prompt_tokens"))
+        if exchange.embedding_dimensions is None:
+            data = field(response, "data") or ()
+            if data:
+                exchange.embedding_dimensions = dimension_count(field(data[0], "embedding"))
+
+
+ADAPTER: Final = EmbeddingsAdapter()
