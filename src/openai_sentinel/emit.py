@@ -5,13 +5,13 @@ All names come from :mod:`openai_sentinel.semconv`.
 
 from __future__ import annotations
 
+import os
 import traceback
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.metrics import Histogram, Meter, MeterProvider, get_meter
+from opentelemetry.metrics import MeterProvider, get_meter
 from opentelemetry.trace import (
-    INVALID_SPAN,
     Span,
     SpanKind,
     Status,
@@ -19,11 +19,11 @@ from opentelemetry.trace import (
     Tracer,
     TracerProvider,
     get_tracer,
-    set_span_in_context,
 )
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
+from ._metrics import LatestMetrics, MetricSet, StableMetrics
 from ._version import __version__
 from .config import Settings
 from .content import serialize_content, text_buffer_limit
@@ -32,9 +32,6 @@ from .exchange import Exchange
 __all__ = ["Telemetry"]
 
 Attributes = dict[str, AttributeValue]
-
-_NO_EXEMPLAR_CONTEXT: Final = set_span_in_context(INVALID_SPAN)
-"""A context without a recording span: points recorded in it carry no exemplar."""
 
 
 def _add_present(attributes: Attributes, pairs: tuple[tuple[str, Any], ...]) -> Attributes:
@@ -53,25 +50,20 @@ def _stacktrace(error: BaseException, message: str) -> str:
     return f"Traceback (most recent call last):\n{''.join(frames)}{kind}: {message}\n"
 
 
-def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
-    return meter.create_histogram(
-        name,
-        unit=unit,
-        description=semconv.METRIC_DESCRIPTIONS[name],
-        explicit_bucket_boundaries_advisory=list(buckets),
-    )
+def latest_conventions_requested() -> bool:
+    """Whether ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai_latest_experimental``."""
+    values = os.environ.get(semconv.SEMCONV_STABILITY_OPT_IN_ENV, "")
+    return semconv.SEMCONV_GENAI_LATEST in {value.strip() for value in values.split(",")}
 
 
 class Telemetry:
     """The tracer, the instruments and the settings of one ``instrument()`` call."""
 
     __slots__ = (
-        "_chunk_gap",
-        "_duration",
-        "_first_chunk",
-        "_tokens",
+        "_metrics",
         "active",
         "content_buffer_limit",
+        "latest_conventions",
         "settings",
         "tracer",
     )
@@ -99,17 +91,10 @@ class Telemetry:
             meter_provider,
             schema_url=semconv.SCHEMA_URL,
         )
-        self._duration = _histogram(
-            meter, semconv.METRIC_OPERATION_DURATION, "s", semconv.DURATION_BUCKETS
-        )
-        self._tokens = _histogram(
-            meter, semconv.METRIC_TOKEN_USAGE, "{token}", semconv.TOKEN_BUCKETS
-        )
-        self._first_chunk = _histogram(
-            meter, semconv.METRIC_TIME_TO_FIRST_CHUNK, "s", semconv.DURATION_BUCKETS
-        )
-        self._chunk_gap = _histogram(
-            meter, semconv.METRIC_TIME_PER_OUTPUT_CHUNK, "s", semconv.DURATION_BUCKETS
+        self.latest_conventions = latest_conventions_requested()
+        """``OTEL_SEMCONV_STABILITY_OPT_IN`` asked for the latest experimental GenAI names."""
+        self._metrics: MetricSet = (
+            LatestMetrics(meter) if self.latest_conventions else StableMetrics(meter)
         )
 
     # -- spans ---------------------------------------------------------------------
@@ -176,7 +161,12 @@ class Telemetry:
             (semconv.GEN_AI_USAGE_INPUT_TOKENS, exchange.input_tokens),
             (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, exchange.output_tokens),
             (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, exchange.cache_read_input_tokens),
-            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, exchange.cache_write_input_tokens),
+            (
+                semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS
+                if self.latest_conventions
+                else semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+                exchange.cache_write_input_tokens,
+            ),
             (semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, exchange.embedding_dimensions),
             (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, exchange.reasoning_output_tokens),
             (semconv.OPENAI_RESPONSE_SERVICE_TIER, exchange.response_service_tier),
@@ -260,32 +250,14 @@ class Telemetry:
 
     def record_metrics(self, exchange: Exchange, duration: float, context: Context | None) -> None:
         """Record the duration, token and (for streams) first-chunk points of ``exchange``."""
-        attributes = self.metric_attributes(exchange)
-        self._duration.record(duration, attributes, context)
-        if exchange.input_tokens is not None:
-            self._tokens.record(
-                exchange.input_tokens,
-                {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT},
-                context,
-            )
-        if exchange.output_tokens is not None:
-            self._tokens.record(
-                exchange.output_tokens,
-                {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT},
-                context,
-            )
-        if exchange.time_to_first_chunk is not None:
-            self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
+        self._metrics.record_call(exchange, self.metric_attributes(exchange), duration, context)
 
     def record_chunk_gaps(self, exchange: Exchange, gaps: list[float]) -> None:
-        """Record ``gen_ai.client.operation.time_per_output_chunk`` points.
+        """Record the time between consecutive chunks of a stream.
 
         There is one point per chunk, so they carry only the attributes the conventions
         require or recommend for the metric (no service tier, no ``error.type``: they
         describe chunks that did arrive) and no exemplars, and they may be recorded in
         batches while the stream is still running.
         """
-        attributes = self._chunk_metric_attributes(exchange)
-        record = self._chunk_gap.record
-        for gap in gaps:
-            record(gap, attributes, _NO_EXEMPLAR_CONTEXT)
+        self._metrics.record_chunk_gaps(self._chunk_metric_attributes(exchange), gaps)

@@ -48,6 +48,8 @@ GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+"""The latest conventions' name for ``gen_ai.usage.cache_creation.input_tokens``."""
 GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
@@ -76,6 +78,8 @@ SENTINEL_RESPONSE_UNREAD: Final = "sentinel.response.unread"
 
 # -- metric attribute values ------------------------------------------------------------------
 GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
+GEN_AI_TOKEN_MODALITY: Final = "gen_ai.token.modality"
+TOKEN_MODALITY_UNKNOWN: Final = "unknown"
 TOKEN_TYPE_INPUT: Final = "input"
 TOKEN_TYPE_OUTPUT: Final = "output"
 
@@ -98,6 +102,17 @@ OUTPUT_TYPE_SPEECH: Final = "speech"
 OUTPUT_TYPE_TEXT: Final = "text"
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_AZURE_OPENAI: Final = "azure.ai.openai"
+PROVIDER_AZURE_INFERENCE: Final = "azure.ai.inference"
+PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
+PROVIDER_COHERE: Final = "cohere"
+PROVIDER_DEEPSEEK: Final = "deepseek"
+PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
+PROVIDER_GROQ: Final = "groq"
+PROVIDER_MISTRAL_AI: Final = "mistral_ai"
+PROVIDER_PERPLEXITY: Final = "perplexity"
+PROVIDER_X_AI: Final = "x_ai"
 API_TYPE_CHAT_COMPLETIONS: Final = "chat_completions"
 API_TYPE_RESPONSES: Final = "responses"
 FINISH_REASON_STOP: Final = "stop"
@@ -114,6 +129,26 @@ METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
 METRIC_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
 
+# -- metrics of the conventions' latest experimental version (opt-in) ----------------------
+SEMCONV_STABILITY_OPT_IN_ENV: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
+SEMCONV_GENAI_LATEST: Final = "gen_ai_latest_experimental"
+METRIC_INFERENCE_DURATION: Final = "gen_ai.client.inference.duration"
+METRIC_INFERENCE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.inference.time_to_first_chunk"
+METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.inference.time_per_output_chunk"
+METRIC_INFERENCE_USAGE_INPUT_TOKENS: Final = "gen_ai.client.inference.usage.input_tokens"
+METRIC_INFERENCE_USAGE_OUTPUT_TOKENS: Final = "gen_ai.client.inference.usage.output_tokens"
+METRIC_INFERENCE_USAGE_CACHE_READ_TOKENS: Final = (
+    "gen_ai.client.inference.usage.cache_read.input_tokens"
+)
+METRIC_INFERENCE_USAGE_CACHE_WRITE_TOKENS: Final = (
+    "gen_ai.client.inference.usage.cache_write.input_tokens"
+)
+METRIC_INFERENCE_USAGE_REASONING_TOKENS: Final = (
+    "gen_ai.client.inference.usage.reasoning.output_tokens"
+)
+METRIC_INFERENCE_OPERATION_INPUT_TOKENS: Final = "gen_ai.client.inference.operation.input_tokens"
+METRIC_INFERENCE_OPERATION_OUTPUT_TOKENS: Final = "gen_ai.client.inference.operation.output_tokens"
+
 DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )  # fmt: skip
@@ -128,4 +163,14 @@ METRIC_DESCRIPTIONS: Final = {
     METRIC_TOKEN_USAGE: "Number of input and output tokens used",
     METRIC_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk in a streaming operation",
     METRIC_TIME_PER_OUTPUT_CHUNK: "Time between consecutive chunks in a streaming operation",
+    METRIC_INFERENCE_DURATION: "GenAI inference duration",
+    METRIC_INFERENCE_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk of a streamed inference",
+    METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK: "Time between chunks of a streamed inference",
+    METRIC_INFERENCE_USAGE_INPUT_TOKENS: "Input tokens used, cached tokens included",
+    METRIC_INFERENCE_USAGE_OUTPUT_TOKENS: "Output tokens used, reasoning tokens included",
+    METRIC_INFERENCE_USAGE_CACHE_READ_TOKENS: "Input tokens read from the cache",
+    METRIC_INFERENCE_USAGE_CACHE_WRITE_TOKENS: "Input tokens written to the cache",
+    METRIC_INFERENCE_USAGE_REASONING_TOKENS: "Output tokens spent on reasoning",
+    METRIC_INFERENCE_OPERATION_INPUT_TOKENS: "Input tokens per inference operation",
+    METRIC_INFERENCE_OPERATION_OUTPUT_TOKENS: "Output tokens per inference operation",
 }

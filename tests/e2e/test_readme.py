@@ -144,6 +144,18 @@ def test_a_call_whose_retries_all_fail_is_one_span_with_the_last_error(
 
 def test_readme_documents_retries_and_what_is_not_traced() -> None:
     assert "call, including the `openai` client's own retries" in PROSE
-    not_traced = PROSE.split("Not traced yet:")[1].split(". ")[0]
-    for api in ("Responses API", "embeddings", "legacy completions", "images", "audio", "realtime"):
+    traced = PROSE.split("## What is instrumented")[1].split("Not traced:")[0]
+    for call in (
+        "responses.create",
+        "responses.retrieve",
+        "completions.create",
+        "embeddings.create",
+        "images.generate",
+        "audio.transcriptions.create",
+        "audio.speech.create",
+        "moderations.create",
+    ):
+        assert f"`{call}" in traced or call in traced, call
+    not_traced = PROSE.split("Not traced:")[1].split("\n\n")[0]
+    for api in ("realtime", "responses.connect", "files", "batches"):
         assert api in not_traced

@@ -53,20 +53,53 @@ def server_of(client: Any) -> tuple[str | None, int | None]:
 
 
 _PROVIDER_CACHE_SIZE: Final = 64
-_PROVIDER_BY_CLIENT_TYPE: dict[type, str] = {}
+_PROVIDER_BY_CLIENT: dict[tuple[type, str | None], str] = {}
 """Bounded, so that client classes made on the fly are not kept alive by it."""
 
+PROVIDER_BY_HOST: Final = (
+    ("api.openai.com", semconv.PROVIDER_OPENAI),
+    (".openai.azure.com", semconv.PROVIDER_AZURE_OPENAI),
+    (".services.ai.azure.com", semconv.PROVIDER_AZURE_INFERENCE),
+    (".models.ai.azure.com", semconv.PROVIDER_AZURE_INFERENCE),
+    ("api.anthropic.com", semconv.PROVIDER_ANTHROPIC),
+    ("api.cohere.com", semconv.PROVIDER_COHERE),
+    ("api.cohere.ai", semconv.PROVIDER_COHERE),
+    ("api.deepseek.com", semconv.PROVIDER_DEEPSEEK),
+    ("generativelanguage.googleapis.com", semconv.PROVIDER_GCP_GEMINI),
+    ("aiplatform.googleapis.com", semconv.PROVIDER_GCP_VERTEX_AI),
+    ("api.groq.com", semconv.PROVIDER_GROQ),
+    ("api.mistral.ai", semconv.PROVIDER_MISTRAL_AI),
+    ("api.perplexity.ai", semconv.PROVIDER_PERPLEXITY),
+    ("api.x.ai", semconv.PROVIDER_X_AI),
+)
+"""Hosts of OpenAI-compatible endpoints and the conventions' provider names for them:
+an exact host, or a suffix starting with a dot. Any other host (a local server, a
+gateway such as LiteLLM, vLLM, Ollama) is reported as ``openai``, the API it speaks,
+with its real ``server.address``."""
 
-def provider_of(client: Any) -> str:
-    """``gen_ai.provider.name`` for a client: Azure OpenAI clients are told apart."""
+
+def _provider_of_host(host: str | None) -> str:
+    host = (host or "").lower().rstrip(".")
+    for pattern, provider in PROVIDER_BY_HOST:
+        if host == pattern or (pattern.startswith(".") and host.endswith(pattern)):
+            return provider
+    if host.startswith("bedrock-runtime.") and host.endswith(".amazonaws.com"):
+        return semconv.PROVIDER_AWS_BEDROCK
+    return semconv.PROVIDER_OPENAI
+
+
+def provider_of(client: Any, host: str | None = None) -> str:
+    """``gen_ai.provider.name`` for a client talking to ``host``: Azure OpenAI clients are
+    told apart by their class, other providers by their host (see ``PROVIDER_BY_HOST``)."""
     client_type = type(client)
-    provider = _PROVIDER_BY_CLIENT_TYPE.get(client_type)
+    key = (client_type, host)
+    provider = _PROVIDER_BY_CLIENT.get(key)
     if provider is None:
         is_azure = any(cls.__name__ == "BaseAzureClient" for cls in client_type.__mro__)
-        provider = semconv.PROVIDER_AZURE_OPENAI if is_azure else semconv.PROVIDER_OPENAI
-        if len(_PROVIDER_BY_CLIENT_TYPE) >= _PROVIDER_CACHE_SIZE:
-            _PROVIDER_BY_CLIENT_TYPE.clear()
-        _PROVIDER_BY_CLIENT_TYPE[client_type] = provider
+        provider = semconv.PROVIDER_AZURE_OPENAI if is_azure else _provider_of_host(host)
+        if len(_PROVIDER_BY_CLIENT) >= _PROVIDER_CACHE_SIZE:
+            _PROVIDER_BY_CLIENT.clear()
+        _PROVIDER_BY_CLIENT[key] = provider
     return provider
 
 
@@ -86,7 +119,7 @@ def new_exchange(
     stream = params.get("stream")
     return Exchange(
         operation=operation,
-        provider=provider_of(client),
+        provider=provider_of(client, address),
         api_type=api_type,
         request_model=as_str(params.get("model")),
         server_address=address,
