@@ -140,7 +140,10 @@ class _ModerationAdapter(_MediaAdapter):
         exchange = super().read_request(client, kwargs, capture_content=capture_content)
         if capture_content and exchange.input_messages is None:
             value = _common.sent_params(kwargs).get("input")
-            texts = [as_str(field(item, "text")) for item in value or ()]
+            items = value if isinstance(value, (list, tuple)) else ()
+            texts = [
+                item if isinstance(item, str) else as_str(field(item, "text")) for item in items
+            ]
             exchange.input_messages = _text_message("user", " ".join(t for t in texts if t))
         return exchange
 
