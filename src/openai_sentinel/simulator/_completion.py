@@ -92,18 +92,21 @@ class CompletionPlan:
 
 def plan_completion(request: ChatRequest, config: SimulatorConfig) -> CompletionPlan:
     """Generate every choice of ``request``, deterministically from the prompt and seed."""
-    prompt_key = prompt_fingerprint(request.messages)
     return CompletionPlan(
         completion_id="chatcmpl-" + random_id(24),
         created=int(time.time()),
         model=request.model,
         system_fingerprint=system_fingerprint(config.seed),
         service_tier=request.service_tier,
-        choices=tuple(
-            _plan_choice(request, config, prompt_key, index) for index in range(request.n)
-        ),
+        choices=plan_choices(request, config),
         prompt_tokens=count_prompt_tokens(request.messages),
     )
+
+
+def plan_choices(request: ChatRequest, config: SimulatorConfig) -> tuple[ChoicePlan, ...]:
+    """The ``n`` choices the model generates for ``request`` (indexes from 0)."""
+    prompt_key = prompt_fingerprint(request.messages)
+    return tuple(_plan_choice(request, config, prompt_key, index) for index in range(request.n))
 
 
 def random_id(length: int) -> str:

@@ -1,4 +1,5 @@
-"""Per-request control headers: ``x-simulator-error``, ``-retry-after``, ``-latency-ms``."""
+"""Per-request control headers: ``x-simulator-error``, ``-retry-after``, ``-latency-ms``,
+``-stream-error-after``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from ._errors import MAX_ERROR_STATUS, MIN_ERROR_STATUS, SimulatedError, invalid
 ERROR_HEADER = "x-simulator-error"
 RETRY_AFTER_HEADER = "x-simulator-retry-after"
 LATENCY_HEADER = "x-simulator-latency-ms"
+STREAM_ERROR_HEADER = "x-simulator-stream-error-after"
+_MAX_STREAM_ERROR_AFTER = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class RequestControls:
     retry_after: float | None = None
     latency: float | None = None
     """Seconds; replaces ``time_to_first_token`` for this request."""
+    stream_error_after: int | None = None
+    """A streamed answer fails after this many output tokens (or at its end if shorter)."""
 
     def requested_error(self) -> SimulatedError | None:
         """The error this request asked for, if any."""
@@ -35,7 +40,12 @@ def parse_controls(headers: Mapping[str, str]) -> RequestControls:
     retry_after = _parse_non_negative(headers.get(RETRY_AFTER_HEADER), RETRY_AFTER_HEADER)
     latency_ms = _parse_non_negative(headers.get(LATENCY_HEADER), LATENCY_HEADER)
     latency = None if latency_ms is None else latency_ms / 1000.0
-    return RequestControls(error_status=error_status, retry_after=retry_after, latency=latency)
+    return RequestControls(
+        error_status=error_status,
+        retry_after=retry_after,
+        latency=latency,
+        stream_error_after=_parse_token_count(headers.get(STREAM_ERROR_HEADER)),
+    )
 
 
 def _parse_error_status(raw: str | None) -> int | None:
@@ -63,3 +73,17 @@ def _parse_non_negative(raw: str | None, header: str) -> float | None:
     if not math.isfinite(value) or value < 0:
         raise invalid_request(f"Invalid {header} header {raw!r}: expected a finite number >= 0.")
     return value
+
+
+def _parse_token_count(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        count = int(raw.strip())
+    except ValueError:
+        count = -1
+    if not 0 <= count <= _MAX_STREAM_ERROR_AFTER:
+        raise invalid_request(
+            f"Invalid {STREAM_ERROR_HEADER} header {raw!r}: expected a whole number of tokens >= 0."
+        )
+    return count

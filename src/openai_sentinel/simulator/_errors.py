@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 MIN_ERROR_STATUS = 400
@@ -26,6 +27,14 @@ _TYPES_AND_CODES: dict[int, tuple[str, str | None]] = {
 }
 
 
+class _Default(enum.Enum):
+    CODE = enum.auto()
+
+
+DEFAULT_CODE = _Default.CODE
+"""Use the usual ``code`` for the status (``None`` means no code at all)."""
+
+
 class SimulatedError(Exception):
     """An error response: HTTP status, OpenAI error fields and an optional retry-after."""
 
@@ -35,14 +44,14 @@ class SimulatedError(Exception):
         message: str | None = None,
         *,
         param: str | None = None,
-        code: str | None = None,
+        code: str | _Default | None = DEFAULT_CODE,
         retry_after: float | None = None,
     ) -> None:
         error_type, default_code = _type_and_code(status)
         self.status = status
         self.message = message or _DEFAULT_MESSAGES.get(status, f"Simulated error {status}.")
         self.error_type = error_type
-        self.code = code if code is not None else default_code
+        self.code = default_code if code is _Default.CODE else code
         self.param = param
         self.retry_after = retry_after
         super().__init__(self.message)
@@ -62,6 +71,11 @@ class SimulatedError(Exception):
 def invalid_request(message: str, *, param: str | None = None) -> SimulatedError:
     """A 400 ``invalid_request_error``."""
     return SimulatedError(400, message, param=param)
+
+
+def not_found(message: str, *, code: str | None = None, param: str | None = None) -> SimulatedError:
+    """A 404 ``invalid_request_error`` about a missing object (not an unknown URL)."""
+    return SimulatedError(404, message, code=code, param=param)
 
 
 def format_retry_after(seconds: float) -> str:

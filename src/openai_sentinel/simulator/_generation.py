@@ -111,6 +111,11 @@ def count_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
     return sum(4 + math.ceil(len(message_text(message)) / 4) for message in messages) + 3
 
 
+def count_text_tokens(text: str) -> int:
+    """Approximate tokens of a bare text (a prompt or an embedding input): 1 per 4 characters."""
+    return max(1, math.ceil(len(text) / 4))
+
+
 def cut_at_stop(tokens: Sequence[str], stops: Sequence[str]) -> list[str]:
     """Drop everything from the earliest stop sequence on (the stop itself included)."""
     text = "".join(tokens)

@@ -12,19 +12,16 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
-from ._chat import chunk_schedule, completion_payload
-from ._completion import plan_completion
-from ._controls import RequestControls, parse_controls
+from ._controls import parse_controls
+from ._endpoints import Call, find_endpoint
 from ._errors import SimulatedError, format_retry_after, invalid_request
-from ._models import models_payload
-from ._request import parse_chat_request
+from ._replies import JsonReply, Reply
 from ._state import SimulatorState
 
 _logger = logging.getLogger(__name__)
 
-CHAT_COMPLETIONS_PATH = "/v1/chat/completions"
-MODELS_PATH = "/v1/models"
 _CONNECTION_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 _RATE_LIMIT_HEADERS = {
     "x-ratelimit-limit-requests": "10000",
@@ -136,47 +133,43 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
 
     def _route(self, request_id: str) -> None:
         state = self.server.state
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         body, body_is_json = _decode_json(self._read_body())
         state.requests.record(self.command, self.path, self.headers.items(), body)
         controls = parse_controls({name.lower(): value for name, value in self.headers.items()})
         failure = state.take_failure(controls)
         if failure is not None:
             raise failure
-        if self.command == "GET" and path == MODELS_PATH:
-            self._send_json(200, models_payload(), request_id)
-        elif self.command == "POST" and path == CHAT_COMPLETIONS_PATH:
-            if not body_is_json:
-                raise invalid_request(
-                    "We could not parse the JSON body of your request. (HINT: This likely "
-                    "means you aren't using your HTTP library correctly.)"
-                )
-            self._chat_completions(body, controls, request_id)
-        else:
+        found = find_endpoint(self.command, path)
+        if found is None:
             raise SimulatedError(404, f"Invalid URL ({self.command} {path})")
+        if self.command == "POST" and not body_is_json:
+            raise invalid_request(
+                "We could not parse the JSON body of your request. (HINT: This likely "
+                "means you aren't using your HTTP library correctly.)"
+            )
+        endpoint, path_parameter = found
+        call = Call(body, dict(parse_qsl(query)), controls, state, path_parameter)
+        self._send_reply(endpoint(call), request_id)
 
-    def _chat_completions(self, body: object, controls: RequestControls, request_id: str) -> None:
-        request = parse_chat_request(body)
-        config = self.server.state.config
-        plan = plan_completion(request, config)
-        first_token_delay = (
-            controls.latency if controls.latency is not None else config.time_to_first_token
-        )
-        if not request.stream:
-            time.sleep(first_token_delay + config.inter_token_delay * plan.longest_choice_tokens)
-            self._send_json(200, completion_payload(plan), request_id)
+    def _send_reply(self, reply: Reply, request_id: str) -> None:
+        """Send a JSON body after its delay, or an event stream paced by its schedule."""
+        if isinstance(reply, JsonReply):
+            time.sleep(reply.delay)
+            self._send_json(200, reply.payload, request_id)
             return
-        schedule = chunk_schedule(plan, include_usage=request.include_usage)
+        schedule = reply.schedule
         self._start_event_stream(request_id)
-        time.sleep(first_token_delay)
+        for frame in schedule.preamble:
+            self._write_chunk(frame)
+        time.sleep(reply.first_delay)
         for position, step in enumerate(schedule.steps):
             if position:
-                time.sleep(config.inter_token_delay)
-            for chunk in step:
-                self._write_event(json.dumps(chunk))
-        for chunk in schedule.closing:
-            self._write_event(json.dumps(chunk))
-        self._write_event("[DONE]")
+                time.sleep(reply.inter_delay)
+            for frame in step:
+                self._write_chunk(frame)
+        for frame in schedule.closing:
+            self._write_chunk(frame)
         self._write_chunk(b"")
 
     def _read_body(self) -> bytes:
@@ -235,9 +228,6 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         self.send_header("cache-control", "no-cache")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-
-    def _write_event(self, data: str) -> None:
-        self._write_chunk(f"data: {data}\n\n".encode())
 
     def _write_chunk(self, data: bytes) -> None:
         """One HTTP/1.1 chunk, sent at once (an empty one ends the body)."""

@@ -1,4 +1,5 @@
-"""Runtime state shared by the request handlers: config, queued failures, request log."""
+"""Runtime state shared by the request handlers: config, queued failures, request log and
+stored responses."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ._config import SimulatorConfig
 from ._controls import RequestControls
 from ._errors import MAX_ERROR_STATUS, MIN_ERROR_STATUS, SimulatedError
 from ._recording import RequestLog
+from ._response_store import ResponseStore
 
 
 class SimulatorState:
@@ -22,6 +24,7 @@ class SimulatorState:
         self._queued_failures: deque[SimulatedError] = deque()
         self._error_rng = random.Random(config.seed)
         self.requests = RequestLog()
+        self.responses = ResponseStore()
 
     @property
     def config(self) -> SimulatorConfig:
