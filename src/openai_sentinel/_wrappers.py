@@ -44,7 +44,11 @@ Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], A
 
 
 def _prepare(
-    telemetry: Telemetry, adapter: Adapter, resource: Any, kwargs: dict[str, Any]
+    telemetry: Telemetry,
+    adapter: Adapter,
+    resource: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> tuple[Invocation | None, dict[str, Any]]:
     """The invocation of a call (not started yet) and the keyword arguments to call with.
 
@@ -58,7 +62,10 @@ def _prepare(
         capture = telemetry.settings.capture_content
         if capture:
             call_kwargs = adapter.readable_kwargs(kwargs)
-        exchange = adapter.read_request(resource._client, call_kwargs, capture_content=capture)
+        params = call_kwargs
+        if args and adapter.positional:
+            params = {**dict(zip(adapter.positional, args, strict=False)), **call_kwargs}
+        exchange = adapter.read_request(resource._client, params, capture_content=capture)
         invocation = Invocation(telemetry, exchange, adapter)
     except Exception:
         report_internal_error("request parsing")
@@ -192,7 +199,7 @@ def sync_wrapper(telemetry: Telemetry, adapter: Adapter) -> Wrapper:
     ) -> Any:
         if not telemetry.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        invocation, call_kwargs = _prepare(telemetry, adapter, instance, kwargs)
+        invocation, call_kwargs = _prepare(telemetry, adapter, instance, args, kwargs)
         if invocation is None:
             return wrapped(*args, **call_kwargs)
         token = _begin(invocation)
@@ -267,7 +274,7 @@ def async_wrapper(telemetry: Telemetry, adapter: Adapter) -> Wrapper:
     ) -> Any:
         if not telemetry.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        invocation, call_kwargs = _prepare(telemetry, adapter, instance, kwargs)
+        invocation, call_kwargs = _prepare(telemetry, adapter, instance, args, kwargs)
         if invocation is None:
             return wrapped(*args, **call_kwargs)
         try:

@@ -176,7 +176,7 @@ class Telemetry:
             (semconv.ERROR_TYPE, exchange.error_type),
         )
         _add_present(attributes, optional)
-        if exchange.stream:
+        if exchange.stream and not exchange.response_unread:
             attributes[semconv.SENTINEL_STREAM_CHUNKS] = exchange.chunk_count
         if exchange.usage_injected:
             attributes[semconv.SENTINEL_STREAM_USAGE_INJECTED] = True

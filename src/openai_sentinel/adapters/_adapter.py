@@ -53,6 +53,9 @@ class Adapter:
     """
 
     __slots__ = ()
+    positional: tuple[str, ...] = ()
+    """Names of the method's positional parameters, for :meth:`read_request` to see them
+    among the keyword arguments (``responses.retrieve(response_id)``)."""
 
     def read_request(
         self, client: Any, kwargs: Mapping[str, Any], *, capture_content: bool

@@ -24,7 +24,10 @@ def _content_parts(content: Any) -> list[MessagePart]:
                 parts.append({"type": "text", "content": as_str(field(item, "refusal")) or ""})
             elif kind == "image_url":
                 url = as_str(field(field(item, "image_url"), "url")) or ""
-                parts.append({"type": "uri", "modality": "image", "uri": url})
+                if url.startswith("data:"):  # never the bytes of an image
+                    parts.append({"type": "generic", "generic_type": kind})
+                else:
+                    parts.append({"type": "uri", "modality": "image", "uri": url})
             elif kind is not None:
                 parts.append({"type": "generic", "generic_type": kind})
     return parts

@@ -72,9 +72,10 @@ def _item_message(item: Any) -> Message:
         }
     if kind == "reasoning":
         summary = " ".join(
-            as_str(field(part, "text")) or "" for part in field(item, "summary") or ()
+            text for part in field(item, "summary") or () if (text := as_str(field(part, "text")))
         )
-        return {"role": "assistant", "parts": [{"type": "reasoning", "content": summary}]}
+        parts = [{"type": "reasoning", "content": summary}] if summary else []
+        return {"role": "assistant", "parts": parts}
     return {"role": "assistant", "parts": [{"type": "generic", "generic_type": kind}]}
 
 
@@ -87,13 +88,16 @@ def input_messages(value: Any) -> list[Message]:
     return []
 
 
-def output_messages(output: Any, finish_reason: str) -> list[Message]:
+def output_messages(output: Any, finish_reason: str | None) -> list[Message]:
     """The response's ``output`` items as one assistant message (the conventions' shape
     for one choice), its parts in order."""
     parts: list[MessagePart] = []
     for item in output or ():
         parts.extend(_item_message(item)["parts"])
-    return [{"role": "assistant", "parts": parts, "finish_reason": finish_reason}]
+    message: Message = {"role": "assistant", "parts": parts}
+    if finish_reason is not None:
+        message["finish_reason"] = finish_reason
+    return [message]
 
 
 def instructions(value: Any) -> list[MessagePart] | None:

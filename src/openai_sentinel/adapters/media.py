@@ -78,8 +78,8 @@ class _MediaAdapter(Adapter):
 
 
 class _MediaEventReader:
-    """Image and transcription event streams: partial images and text deltas are output;
-    the ``….completed`` / ``….done`` event carries the usage."""
+    """Image and transcription event streams: partial images, the final image and text
+    deltas are output; the ``….completed`` / ``….done`` event carries the usage."""
 
     __slots__ = ("_budget", "_capture", "_exchange", "_text")
 
@@ -98,7 +98,10 @@ class _MediaEventReader:
             if self._capture and isinstance(delta, str) and self._budget.left > 0:
                 self._text.append(self._budget.take(delta))
             return CHUNK_CONTENT
-        if kind.endswith((".completed", ".done")):
+        if kind.endswith(".completed"):  # the final image: output, with the usage
+            _read_token_usage(self._exchange, getattr(event, "usage", None))
+            return CHUNK_CONTENT
+        if kind.endswith(".done"):  # a transcript's whole text again, with the usage
             _read_token_usage(self._exchange, getattr(event, "usage", None))
         return CHUNK_CONTROL
 

@@ -28,14 +28,16 @@ _INCOMPLETE_REASONS: Final = {
     "content_filter": semconv.FINISH_REASON_CONTENT_FILTER,
 }
 _TOOL_CALL_ITEMS: Final = frozenset({"function_call", "custom_tool_call"})
+_UNFINISHED: Final = frozenset({"queued", "in_progress"})
 
 
-def finish_reason(response: Any) -> str:
+def finish_reason(response: Any) -> str | None:
     """A chat-style finish reason for a response, which has a ``status`` instead.
 
     ``completed`` is ``stop`` (``tool_calls`` when it ends in a tool call), an
     ``incomplete`` one says why (``length`` for ``max_output_tokens``,
-    ``content_filter``), ``failed`` is ``error``; other statuses keep their name.
+    ``content_filter``), ``failed`` is ``error``; ``cancelled`` keeps its name. A
+    response still ``queued`` or ``in_progress`` (``background=True``) has none yet.
     """
     status = as_str(field(response, "status"))
     if status == "completed":
@@ -47,6 +49,8 @@ def finish_reason(response: Any) -> str:
         return _INCOMPLETE_REASONS.get(reason or "", reason or status)
     if status == "failed":
         return semconv.FINISH_REASON_ERROR
+    if status in _UNFINISHED:
+        return None
     return status or semconv.FINISH_REASON_ERROR
 
 
@@ -103,7 +107,7 @@ def read_response(exchange: Exchange, response: Any, *, capture_content: bool) -
     exchange.response_model = as_str(field(response, "model"))
     exchange.response_service_tier = as_str(field(response, "service_tier"))
     reason = finish_reason(response)
-    exchange.finish_reasons = [reason]
+    exchange.finish_reasons = None if reason is None else [reason]
     usage = field(response, "usage")
     if usage is not None:
         read_usage(exchange, usage)
@@ -116,6 +120,10 @@ def read_response(exchange: Exchange, response: Any, *, capture_content: bool) -
         exchange.output_messages = _responses_content.output_messages(
             field(response, "output"), reason
         )
+        if exchange.system_instructions is None:
+            exchange.system_instructions = _responses_content.instructions(
+                field(response, "instructions")
+            )
 
 
 class ResponseEventReader:
@@ -207,14 +215,17 @@ class _RetrievalEventReader(ResponseEventReader):
 
     def fill(self) -> None:
         super().fill()
-        _drop_usage(self._exchange)
+        _as_fetched(self._exchange)
 
 
-def _drop_usage(exchange: Exchange) -> None:
-    """A fetched response's tokens were paid (and counted) by the call that made it."""
+def _as_fetched(exchange: Exchange) -> None:
+    """What a fetch reports of the response it fetched: no usage (the call that made it
+    paid for and reported those tokens), and no error (the fetch itself worked, even of
+    a response whose generation failed; its finish reason says so)."""
     exchange.input_tokens = exchange.output_tokens = None
     exchange.cache_read_input_tokens = exchange.cache_write_input_tokens = None
     exchange.reasoning_output_tokens = None
+    exchange.error_type = exchange.error_message = None
 
 
 class ResponseRetrievalAdapter(ResponsesAdapter):
@@ -222,18 +233,21 @@ class ResponseRetrievalAdapter(ResponsesAdapter):
     to resume it). The conventions' ``fetch_response``: no token usage is reported."""
 
     __slots__ = ()
+    positional = ("response_id",)
 
     def read_request(
         self, client: Any, kwargs: Mapping[str, Any], *, capture_content: bool
     ) -> Exchange:
         params = _common.sent_params(kwargs)
-        return _common.new_exchange(
+        exchange = _common.new_exchange(
             client, params, semconv.OPERATION_FETCH_RESPONSE, semconv.API_TYPE_RESPONSES
         )
+        exchange.response_id = as_str(params.get("response_id"))
+        return exchange
 
     def read_response(self, exchange: Exchange, response: Any, *, capture_content: bool) -> None:
         read_response(exchange, response, capture_content=capture_content)
-        _drop_usage(exchange)
+        _as_fetched(exchange)
 
     def stream_reader(
         self, exchange: Exchange, *, capture_content: bool, text_limit: int
