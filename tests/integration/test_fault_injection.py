@@ -1,8 +1,9 @@
 """A failure in *any* function of ours on the call path never reaches the caller.
 
 The test first records every function of the package that runs during a set of calls
-(sync and async; plain, streamed, the ``.stream()`` helper, raw responses, API errors,
-a failed ``parse()``), with the defaults and with every setting on. Then, for each of
+(chat sync and async: plain, streamed, the ``.stream()`` helper, raw responses, API
+errors, a failed ``parse()``; the Responses API plain, streamed and through its helper;
+a legacy completion stream; embeddings), with the defaults and with every setting on. Then, for each of
 those functions in turn, it runs the calls again with that function made to raise on
 its first entry (through ``sys.settrace``), and checks that the caller gets exactly
 the bare client's result or exception.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import json
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -37,7 +39,8 @@ from pydantic import BaseModel
 
 import openai_sentinel
 
-from ..support import payloads
+from ..support import api_payloads, payloads
+from ..support.http_library import http
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -93,6 +96,87 @@ def _api(**body: Any) -> ScriptedAPI:
     if body:
         api.body = payloads.completion(**body)
     return api
+
+
+class _OtherAPIs:
+    """Answers the Responses, legacy completions and embeddings endpoints (no usage chunk
+    unless asked for), like the API does."""
+
+    def __call__(self, request: Any) -> Any:
+        sent = json.loads(request.content or b"{}")
+        path = request.url.path
+        if path.endswith("/responses"):
+            final = api_payloads.response(
+                output=[api_payloads.output_message("This is a test.")],
+                usage=api_payloads.response_usage(),
+            )
+            if sent.get("stream"):
+                events = api_payloads.response_events(final, ["This", " is", " a", " test."])
+                return _sse(api_payloads.event_stream(events))
+            return http.Response(200, json=final)
+        if path.endswith("/completions"):
+            if sent.get("stream"):
+                include = bool((sent.get("stream_options") or {}).get("include_usage"))
+                chunks = api_payloads.text_completion_chunks(["a", "b"], include_usage=include)
+                return _sse(api_payloads.data_stream(chunks))
+            return http.Response(200, json=api_payloads.text_completion())
+        return http.Response(200, json=api_payloads.embeddings([[0.6, 0.8]]))
+
+
+def _sse(body: bytes) -> Any:
+    return http.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+
+def _other_client() -> openai.OpenAI:
+    return openai.OpenAI(
+        api_key="sk-test",
+        base_url="https://api.openai.test/v1",
+        max_retries=0,
+        http_client=http.Client(transport=http.MockTransport(_OtherAPIs())),
+    )
+
+
+def _other_async_client() -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(
+        api_key="sk-test",
+        base_url="https://api.openai.test/v1",
+        max_retries=0,
+        http_client=http.AsyncClient(transport=http.MockTransport(_OtherAPIs())),
+    )
+
+
+def _other_api_calls() -> dict[str, Callable[[], Any]]:
+    def responses_create() -> Any:
+        return _other_client().responses.create(model="m", input="hi").model_dump()
+
+    def responses_stream() -> Any:
+        events = _other_client().responses.create(model="m", input="hi", stream=True)
+        return [event.type for event in events]
+
+    def responses_helper() -> Any:
+        with _other_client().responses.stream(model="m", input="hi") as events:
+            return [event.type for event in events]
+
+    def completions_stream() -> Any:
+        chunks = _other_client().completions.create(model="m", prompt="hi", stream=True)
+        return [chunk.model_dump() for chunk in chunks]
+
+    def embeddings() -> Any:
+        client = _other_client()
+        return client.embeddings.create(model="m", input="hi", encoding_format="float").model_dump()
+
+    async def async_responses_stream() -> Any:
+        events = await _other_async_client().responses.create(model="m", input="hi", stream=True)
+        return [event.type async for event in events]
+
+    return {
+        "responses_create": responses_create,
+        "responses_stream": responses_stream,
+        "responses_helper": responses_helper,
+        "completions_stream": completions_stream,
+        "embeddings": embeddings,
+        "async_responses_stream": lambda: asyncio.run(async_responses_stream()),
+    }
 
 
 def _sync_calls() -> dict[str, Callable[[], Any]]:
@@ -196,7 +280,7 @@ def _async_calls() -> dict[str, Callable[[], Any]]:
 
 
 def _calls() -> dict[str, Callable[[], Any]]:
-    calls = dict(_sync_calls())
+    calls = {**_sync_calls(), **_other_api_calls()}
     for name, coroutine_function in _async_calls().items():
         calls[name] = lambda f=coroutine_function: asyncio.run(f())
     return calls
