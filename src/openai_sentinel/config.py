@@ -49,7 +49,7 @@ class Settings:
     content_max_length: int = 4096
     """Characters of text kept per content attribute when capture is on."""
     stream_usage: bool = False
-    """Add ``stream_options={"include_usage": True}`` to streaming chat and legacy completion requests."""
+    """Ask streamed chat and legacy completions for their usage chunk (``include_usage``)."""
 
 
 def _accepted(kind: type, *, text: bool) -> str:
