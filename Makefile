@@ -6,6 +6,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHONS ?= 3.10 3.11 3.12 3.13
+OPENAI_MAJORS ?= 1 2 3
+NOX := $(BIN)/nox
+# One nox session per (Python, openai major) cell; the openai releases are pinned in noxfile.py.
+MATRIX_SESSIONS := $(foreach p,$(PYTHONS),$(foreach m,$(OPENAI_MAJORS),'tests-$(p)(openai$(m))'))
 
 .PHONY: demo test lint check bench matrix clean
 
@@ -15,6 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[demo,test,lint]"
 	touch $(STAMP)
 
+$(NOX): $(STAMP)  # nox runs `make matrix`
+	$(BIN)/python -m pip install --quiet "nox >= 2024.10.9"
+	touch $(NOX)
+
 demo: $(STAMP)  ## instrumented calls against the embedded simulator (real API with --live)
 	$(BIN)/openai-sentinel demo $(DEMO_ARGS)
 
@@ -22,8 +30,8 @@ test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy --strict
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples noxfile.py
+	$(BIN)/ruff format --check src tests bench examples noxfile.py
 	$(BIN)/mypy
 
 check: lint test
@@ -33,14 +41,8 @@ bench: $(STAMP)  ## overhead benchmarks (reports ratios; never part of the tests
 	$(BIN)/python bench/redaction_scaling.py
 	$(BIN)/python bench/hardening.py
 
-matrix:  ## the test suite on every installed Python of $(PYTHONS) (python3.X on PATH or pyenv)
-	@for version in $(PYTHONS); do \
-		interpreter=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$version.*/bin/python 2>/dev/null | tail -n 1); \
-		[ -n "$$interpreter" ] || interpreter=$$(command -v python$$version || true); \
-		if [ -z "$$interpreter" ]; then echo "python$$version: not installed, skipped"; continue; fi; \
-		echo "== $$interpreter"; \
-		$(MAKE) --no-print-directory test PYTHON=$$interpreter VENV=.venv-$$version || exit 1; \
-	done
+matrix: $(NOX)  ## the tests in one venv per Python of $(PYTHONS) x openai major of $(OPENAI_MAJORS)
+	$(NOX) $(NOX_ARGS) --sessions $(MATRIX_SESSIONS) -- $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .venv-* .nox .pytest_cache .mypy_cache .ruff_cache build dist

@@ -90,15 +90,18 @@ class CurrentMethod:
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         """The client's wrapper around the resource's current method (on failure, the one
-        the instance's ``__init__`` bound)."""
+        the instance's ``__init__`` bound). A method the client does not bind on this
+        class (``parse`` on older clients) stays missing."""
         try:
             if instance is None:
                 return self
-            resource = getattr(instance, self.resource_attribute)
-            return self.factory(getattr(resource, self.name))
+            if self.name in vars(instance):
+                resource = getattr(instance, self.resource_attribute)
+                return self.factory(getattr(resource, self.name))
         except Exception:
             report_internal_error("patching")
             return vars(instance).get(self.name)
+        raise AttributeError(self.name)
 
     def __set__(self, instance: Any, value: Any) -> None:
         """Keep what the client's ``__init__`` binds, as a plain attribute would."""

@@ -22,7 +22,7 @@ from .emit import Telemetry
 
 __all__ = ["OpenAISentinelInstrumentor"]
 
-_INSTRUMENTS: Final = ("openai >= 1.26, < 4",)
+_INSTRUMENTS: Final = ("openai >= 1.108.1, < 4",)
 
 _AUTO_INSTRUMENTATION: Final = "opentelemetry.instrumentation.auto_instrumentation"
 

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -47,6 +46,7 @@ from tests.support.cassettes import (
     chat_cassettes,
     sse_data,
 )
+from tests.support.http_library import http
 from tests.support.telemetry import Telemetry
 
 BASE_URL = "https://api.openai.com/v1"
@@ -438,7 +438,7 @@ def sync_client(replayer: Replayer) -> openai.OpenAI:
         base_url=BASE_URL,
         api_key="sk-test",
         max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(replayer)),
+        http_client=http.Client(transport=http.MockTransport(replayer)),
         _strict_response_validation=True,
     )
 
@@ -449,7 +449,7 @@ def async_client(replayer: Replayer) -> openai.AsyncOpenAI:
         base_url=BASE_URL,
         api_key="sk-test",
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(replayer)),
+        http_client=http.AsyncClient(transport=http.MockTransport(replayer)),
         _strict_response_validation=True,
     )
 

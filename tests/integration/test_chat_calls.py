@@ -6,7 +6,6 @@ import asyncio
 import inspect
 import json
 
-import httpx2
 import openai
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
@@ -15,6 +14,7 @@ from pydantic import BaseModel
 from openai_sentinel import semconv
 
 from ..support import payloads
+from ..support.http_library import http
 from ..support.telemetry import Telemetry
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
@@ -165,11 +165,11 @@ def test_api_errors_set_status_and_error_type(
 
 
 def test_timeouts_and_connection_errors(telemetry: Telemetry, instrumented) -> None:
-    def timeout(request: httpx2.Request) -> httpx2.Response:
-        raise httpx2.ReadTimeout("slow", request=request)
+    def timeout(request: http.Request) -> http.Response:
+        raise http.ReadTimeout("slow", request=request)
 
-    def refused(request: httpx2.Request) -> httpx2.Response:
-        raise httpx2.ConnectError("refused", request=request)
+    def refused(request: http.Request) -> http.Response:
+        raise http.ConnectError("refused", request=request)
 
     with pytest.raises(openai.APITimeoutError):
         sync_client(timeout).chat.completions.create(model="m", messages=MESSAGES)
@@ -186,9 +186,9 @@ async def test_async_call_and_cancellation(telemetry: Telemetry, instrumented) -
 
     release = asyncio.Event()
 
-    async def hang(request: httpx2.Request) -> httpx2.Response:
+    async def hang(request: http.Request) -> http.Response:
         await release.wait()
-        return httpx2.Response(200, json=payloads.completion())
+        return http.Response(200, json=payloads.completion())
 
     task = asyncio.create_task(
         async_client(hang).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
@@ -235,7 +235,7 @@ def test_azure_client_reports_azure_provider(telemetry: Telemetry, instrumented)
         api_version="2024-10-21",
         azure_endpoint="https://myres.openai.azure.com",
         max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(ScriptedAPI())),
+        http_client=http.Client(transport=http.MockTransport(ScriptedAPI())),
     )
     client.chat.completions.create(model="my-deployment", messages=MESSAGES)
     attributes = telemetry.span().attributes or {}
@@ -259,9 +259,9 @@ def test_span_is_current_during_the_http_request(telemetry: Telemetry, instrumen
 
     seen: list[int] = []
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
+    def handler(request: http.Request) -> http.Response:
         seen.append(trace.get_current_span().get_span_context().span_id)
-        return httpx2.Response(200, json=payloads.completion())
+        return http.Response(200, json=payloads.completion())
 
     sync_client(handler).chat.completions.create(model="m", messages=MESSAGES)
     assert seen == [telemetry.span().context.span_id]

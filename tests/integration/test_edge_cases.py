@@ -10,7 +10,6 @@ import time
 import warnings
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 from pydantic import BaseModel
@@ -19,6 +18,7 @@ import openai_sentinel.adapters.chat as chat_adapter
 from openai_sentinel import semconv
 
 from ..support import payloads
+from ..support.http_library import http
 from ..support.telemetry import Telemetry, collect_garbage
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
@@ -26,8 +26,8 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 
 
 def _stream_handler(chunks: list[dict[str, Any]]) -> Any:
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(
             200, headers={"content-type": "text/event-stream"}, content=payloads.sse(chunks)
         )
 
@@ -252,8 +252,8 @@ def test_usage_asked_through_extra_body_is_left_to_the_caller(
 def test_raw_response_that_is_not_json_is_not_our_failure(
     telemetry: Telemetry, instrumented, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-type": "text/html"}, content=b"<html>")
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(200, headers={"content-type": "text/html"}, content=b"<html>")
 
     with caplog.at_level(logging.WARNING, logger="openai_sentinel"):
         raw = sync_client(handler, strict=False).chat.completions.with_raw_response.create(

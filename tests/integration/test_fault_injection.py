@@ -3,9 +3,9 @@
 The test first records every function of the package that runs during a set of calls
 (chat sync and async: plain, streamed, the ``.stream()`` helper, raw responses, API
 errors, a failed ``parse()``; the Responses API plain, streamed and through its helper;
-a legacy completion stream; embeddings), with the defaults and with every setting on. Then, for each of
-those functions in turn, it runs the calls again with that function made to raise on
-its first entry (through ``sys.settrace``), and checks that the caller gets exactly
+a legacy completion stream; embeddings), with the defaults and with every setting on.
+Then, for each of those functions in turn, it runs the calls again with that function
+made to raise on its first entry (through ``sys.settrace``), and checks that the caller gets exactly
 the bare client's result or exception.
 
 Two kinds of function are not made to raise, and the test checks that each is what it
@@ -15,8 +15,9 @@ claims to be:
   caller (or the interpreter) calls directly. They contain no logic of their own and
   call only self-guarding functions.
 - *self-guarding* functions, recognised from their source: every statement of their
-  body is a ``try`` with an ``except Exception`` handler, or a plain assignment or
-  return of a name or constant. Such a function cannot raise on entry in reality; its
+  body is a ``try`` with an ``except Exception`` handler, a plain assignment or return of
+  a name or constant, or a deliberate ``raise`` of a built-in exception (the bare
+  client's behaviour). Such a function cannot raise on entry in reality; its
   callees are made to raise instead.
 """
 
@@ -341,6 +342,7 @@ def _is_ours(code: CodeType) -> bool:
 
 
 _SIMPLE_VALUES = (ast.Name, ast.Constant, ast.Attribute)
+_BUILTIN_EXCEPTIONS = frozenset({"AttributeError", "TypeError"})
 
 
 def _broad(handler: ast.ExceptHandler) -> bool:
@@ -360,6 +362,13 @@ def _cannot_raise(statement: ast.stmt) -> bool:
         return value is None or isinstance(value, _SIMPLE_VALUES)
     if isinstance(statement, ast.Assign):
         return isinstance(statement.value, _SIMPLE_VALUES)
+    if isinstance(statement, ast.Raise) and isinstance(statement.exc, ast.Call):
+        raised = statement.exc
+        return (
+            isinstance(raised.func, ast.Name)
+            and raised.func.id in _BUILTIN_EXCEPTIONS
+            and all(isinstance(argument, _SIMPLE_VALUES) for argument in raised.args)
+        )
     return False
 
 

@@ -13,12 +13,12 @@ import sys
 import threading
 from pathlib import Path
 
-import httpx2
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from openai_sentinel import semconv
 
+from ..support.http_library import http
 from ..support.telemetry import Telemetry, collect_garbage
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
@@ -78,12 +78,12 @@ async def test_a_call_closed_while_in_flight_is_finished_by_the_worker(
     telemetry.tracer_provider.add_span_processor(ending)
     release = asyncio.Event()
 
-    async def slow_handler(request: httpx2.Request) -> httpx2.Response:
+    async def slow_handler(request: http.Request) -> http.Response:
         await release.wait()
-        return httpx2.Response(500)
+        return http.Response(500)
 
     client = async_client(ScriptedAPI())
-    client._client = httpx2.AsyncClient(transport=httpx2.MockTransport(slow_handler))
+    client._client = http.AsyncClient(transport=http.MockTransport(slow_handler))
     call = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     call.send(None)  # runs until the transport waits
     call.close()

@@ -8,12 +8,12 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx2
 import pytest
 
 from openai_sentinel import semconv
 
 from ..support import payloads
+from ..support.http_library import http
 from ..support.telemetry import Telemetry
 from ..support.transport import async_client, sync_client
 
@@ -26,8 +26,8 @@ EARLY_USAGE = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
 def _sse_handler(body: Callable[[], bytes | Iterator[bytes]]) -> Any:
     """A transport handler answering every request with the SSE body ``body()`` makes."""
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=body())
 
     return handler
 

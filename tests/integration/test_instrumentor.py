@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 from openai.resources.chat.completions import AsyncCompletions, Completions
@@ -129,6 +130,26 @@ def test_entry_point_is_registered_under_its_own_name() -> None:
 
 
 def test_dependencies_are_declared() -> None:
-    assert list(OpenAISentinelInstrumentor().instrumentation_dependencies()) == [
-        "openai >= 1.26, < 4"
+    """The instrumentor claims what the ``instruments`` extra installs, and the oldest
+    claimed release is the one the compatibility matrix tests."""
+    import importlib.metadata
+    import re
+
+    from packaging.requirements import Requirement
+
+    (claimed,) = [
+        Requirement(dependency)
+        for dependency in OpenAISentinelInstrumentor().instrumentation_dependencies()
     ]
+    requirements = [Requirement(r) for r in importlib.metadata.requires("openai-sentinel") or []]
+    extras = [
+        r
+        for r in requirements
+        if r.marker is not None and r.marker.evaluate({"extra": "instruments"})
+    ]
+    assert [(r.name, r.specifier) for r in extras] == [(claimed.name, claimed.specifier)]
+    noxfile = (Path(__file__).parents[2] / "noxfile.py").read_text(encoding="utf-8")
+    oldest = re.search(r'OLDEST_OPENAI = "([0-9.]+)"', noxfile)
+    assert oldest is not None
+    assert claimed.specifier.contains(oldest.group(1))
+    assert not claimed.specifier.contains("1.108.0")

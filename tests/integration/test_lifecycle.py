@@ -16,7 +16,6 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 import wrapt
@@ -29,6 +28,7 @@ from opentelemetry.sdk.trace import TracerProvider
 import openai_sentinel
 from openai_sentinel import OpenAISentinelInstrumentor, SettingsError, semconv
 
+from ..support.http_library import http
 from ..support.telemetry import Telemetry, collect_garbage, make_telemetry
 from ..support.transport import BASE_URL, ScriptedAPI, async_client, sync_client
 
@@ -335,7 +335,7 @@ def test_dynamically_made_client_classes_are_not_kept_alive(
     telemetry: Telemetry, instrumentor: OpenAISentinelInstrumentor
 ) -> None:
     _instrument(instrumentor, telemetry)
-    http_client = httpx2.Client(transport=httpx2.MockTransport(ScriptedAPI()))
+    http_client = http.Client(transport=http.MockTransport(ScriptedAPI()))
     classes: list[weakref.ref[type]] = []
     for number in range(2000):
         client_class = type(f"TenantClient{number}", (openai.OpenAI,), {})
@@ -474,3 +474,13 @@ async def test_iter_of_a_stream_gives_what_the_bare_stream_gives(
     instrument()
     assert await _iterate(await _stream(_client(mode)), mode) == bare
     assert (telemetry.span().attributes or {})[semconv.SENTINEL_STREAM_END] == "completed"
+
+
+def test_response_wrappers_gain_no_method_the_client_does_not_bind(instrument) -> None:
+    """``responses.with_streaming_response`` has no ``parse`` in any client release: it
+    stays missing once instrumented, as on the bare client."""
+    client = sync_client(ScriptedAPI())
+    bare = hasattr(client.responses.with_streaming_response, "parse")
+    instrument()
+    assert hasattr(client.responses.with_streaming_response, "parse") is bare is False
+    assert hasattr(client.responses.with_raw_response, "parse")

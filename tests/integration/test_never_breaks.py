@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import httpx2
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import Span, TracerProvider
@@ -21,6 +20,7 @@ import openai_sentinel.adapters.chat as chat_adapter
 from openai_sentinel import OpenAISentinelInstrumentor, _errors, semconv
 
 from ..support import payloads
+from ..support.http_library import http
 from ..support.telemetry import Telemetry
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
@@ -171,8 +171,8 @@ def test_malformed_response_is_returned_untouched(
     body["usage"] = {"prompt_tokens": "many", "completion_tokens": None}
     body["choices"] = "not a list"
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, json=body)
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(200, json=body)
 
     result = sync_client(handler, strict=False).chat.completions.create(
         model="gpt-4o-mini", messages=MESSAGES

@@ -7,7 +7,6 @@ import json
 import logging
 from typing import Annotated, Any, Literal
 
-import httpx2
 import pytest
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -23,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from openai_sentinel import semconv
 
 from ..support import payloads
+from ..support.http_library import http
 from ..support.otlp_receiver import any_value
 from ..support.telemetry import Telemetry
 from ..support.transport import ScriptedAPI, sync_client
@@ -225,8 +225,8 @@ def _json_handler(body: dict[str, Any]) -> Any:
     content = json.dumps(body).encode()  # ensure_ascii: the surrogate goes out escaped
     assert b"\\ud800" in content
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-type": "application/json"}, content=content)
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(200, headers={"content-type": "application/json"}, content=content)
 
     return handler
 
@@ -235,8 +235,8 @@ def _stream_handler(chunks: list[dict[str, Any]]) -> Any:
     content = payloads.sse(chunks)
     assert b"\\ud800" in content
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content)
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=content)
 
     return handler
 

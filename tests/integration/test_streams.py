@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx2
 import openai
 import pytest
 from opentelemetry.trace import StatusCode
@@ -12,6 +11,7 @@ from opentelemetry.trace import StatusCode
 from openai_sentinel import semconv
 
 from ..support import payloads
+from ..support.http_library import http
 from ..support.telemetry import Telemetry, collect_garbage
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
@@ -114,8 +114,8 @@ def test_failure_mid_stream_ends_span_with_error(telemetry: Telemetry, instrumen
     )
     body += b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n'
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=body)
 
     stream = sync_client(handler).chat.completions.create(
         model="gpt-4o-mini", messages=MESSAGES, stream=True
@@ -343,8 +343,8 @@ def test_chunk_gaps_of_a_failed_stream_carry_no_error_type(
     body = payloads.sse([payloads.chunk(content=str(index)) for index in range(5)], done=False)
     body += b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n'
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    def handler(request: http.Request) -> http.Response:
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=body)
 
     stream = sync_client(handler).chat.completions.create(
         model="gpt-4o-mini", messages=MESSAGES, stream=True

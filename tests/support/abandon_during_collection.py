@@ -12,8 +12,8 @@ import gc
 import json
 import sys
 
-import httpx2
 import openai
+from http_library import http  # run as a script from tests/support
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -35,8 +35,8 @@ def _body() -> bytes:
     return sse + b"data: [DONE]\n\n"
 
 
-def _handler(request: httpx2.Request) -> httpx2.Response:
-    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=_body())
+def _handler(request: http.Request) -> http.Response:
+    return http.Response(200, headers={"content-type": "text/event-stream"}, content=_body())
 
 
 class _Cycle:
@@ -58,7 +58,7 @@ def main(rounds: int) -> None:
         api_key="sk-test",
         base_url="https://api.openai.test/v1",
         max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(_handler)),
+        http_client=http.Client(transport=http.MockTransport(_handler)),
     )
     for index in range(rounds):
         if index % _STREAMS_PER_COLLECTION == 0:

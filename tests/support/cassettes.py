@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx2
 import yaml
+
+from .http_library import http
 
 __all__ = [
     "CASSETTE_DIR",
@@ -156,7 +157,7 @@ class Replayer:
     played: int = 0
     sent: list[bytes] = field(default_factory=list)
 
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    def __call__(self, request: http.Request) -> http.Response:
         interactions = self.cassette.interactions
         if self.played >= len(interactions):
             raise AssertionError(
@@ -171,7 +172,7 @@ class Replayer:
             )
         self.played += 1
         self.sent.append(request.content)
-        return httpx2.Response(
+        return http.Response(
             expected.status,
             headers=expected.replay_headers(),
             content=expected.body.encode("utf-8"),

@@ -1,4 +1,4 @@
-"""Real ``openai`` clients over ``httpx2.MockTransport`` with scripted responses."""
+"""Real ``openai`` clients over the HTTP library's ``MockTransport``, with scripted responses."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx2
 import openai
 
 from . import payloads
+from .http_library import http
 
-Handler = Callable[[httpx2.Request], httpx2.Response]
+Handler = Callable[[http.Request], http.Response]
 BASE_URL = "https://api.openai.test/v1"
 
 
@@ -25,23 +25,23 @@ class ScriptedAPI:
         self.status = 200
         self.error_body: dict[str, Any] | None = None
 
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    def __call__(self, request: http.Request) -> http.Response:
         sent = json.loads(request.content or b"{}")
         self.requests.append(sent)
         if self.status != 200:
             body = self.error_body or {
                 "error": {"message": "boom", "type": "server_error", "param": None, "code": None}
             }
-            return httpx2.Response(self.status, json=body, headers={"x-request-id": "req_1"})
+            return http.Response(self.status, json=body, headers={"x-request-id": "req_1"})
         if sent.get("stream"):
             include_usage = bool((sent.get("stream_options") or {}).get("include_usage"))
             content = payloads.sse(
                 payloads.stream_chunks(self.stream_words, include_usage=include_usage)
             )
-            return httpx2.Response(
+            return http.Response(
                 200, headers={"content-type": "text/event-stream"}, content=content
             )
-        return httpx2.Response(200, json=self.body, headers={"x-request-id": "req_1"})
+        return http.Response(200, json=self.body, headers={"x-request-id": "req_1"})
 
 
 def sync_client(handler: Handler, **options: Any) -> openai.OpenAI:
@@ -50,7 +50,7 @@ def sync_client(handler: Handler, **options: Any) -> openai.OpenAI:
         api_key="sk-test",
         base_url=options.pop("base_url", BASE_URL),
         max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+        http_client=http.Client(transport=http.MockTransport(handler)),
         _strict_response_validation=options.pop("strict", True),
         **options,
     )
@@ -62,7 +62,7 @@ def async_client(handler: Handler, **options: Any) -> openai.AsyncOpenAI:
         api_key="sk-test",
         base_url=options.pop("base_url", BASE_URL),
         max_retries=0,
-        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)),
+        http_client=http.AsyncClient(transport=http.MockTransport(handler)),
         _strict_response_validation=options.pop("strict", True),
         **options,
     )

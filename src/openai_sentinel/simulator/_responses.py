@@ -201,8 +201,15 @@ def _function_call_events(
         {"type": "response.function_call_arguments.delta", **where, "delta": token}
         for token in plan.choice.tokens
     ]
+    tool_call = plan.choice.tool_call
+    assert tool_call is not None
     closing: list[Payload] = [
-        {"type": "response.function_call_arguments.done", **where, "arguments": plan.choice.text},
+        {
+            "type": "response.function_call_arguments.done",
+            **where,
+            "name": tool_call.name,  # required by openai 2.x's event type
+            "arguments": plan.choice.text,
+        },
         {
             "type": "response.output_item.done",
             "output_index": 0,
