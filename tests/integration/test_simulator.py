@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +23,8 @@ from pydantic import BaseModel
 import openai_sentinel.simulator as simulator_package
 from openai_sentinel.simulator import Simulator, SimulatorConfig
 from openai_sentinel.simulator.__main__ import main as simulator_main
+
+from ..support.simulated import make_client
 
 MODEL = "gpt-4o-mini"
 MESSAGES = [
@@ -46,28 +47,6 @@ WEATHER_TOOL = {
     },
 }
 CLOCK_TOOL = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
-
-
-def make_client(base_url: str, *, max_retries: int = 0) -> OpenAI:
-    return OpenAI(
-        base_url=base_url,
-        api_key="sk-sim",
-        max_retries=max_retries,
-        timeout=10,
-        _strict_response_validation=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(seed=7)) as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-def client(simulator: Simulator) -> Iterator[OpenAI]:
-    with make_client(simulator.base_url) as openai_client:
-        yield openai_client
 
 
 def ask(client: OpenAI, messages=MESSAGES, **params):

@@ -7,14 +7,15 @@ from __future__ import annotations
 import http.client
 import json
 import math
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import openai
 import pytest
-from openai import AsyncOpenAI, OpenAI
+from openai import OpenAI
 
-from openai_sentinel.simulator import Simulator, SimulatorConfig
+from openai_sentinel.simulator import Simulator
+
+from ..support.simulated import make_async_client
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,46 +25,6 @@ EMBEDDING_MODEL = "text-embedding-3-small"
 PROMPT = "Once upon a time"
 CHAT_MESSAGES = [{"role": "user", "content": "Describe the weather in one paragraph."}]
 STREAM_ERROR = {"x-simulator-stream-error-after": "3"}
-
-
-def make_client(base_url: str, *, strict: bool = True) -> OpenAI:
-    return OpenAI(
-        base_url=base_url,
-        api_key="sk-sim",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=strict,
-    )
-
-
-def make_async_client(base_url: str, *, strict: bool = True) -> AsyncOpenAI:
-    return AsyncOpenAI(
-        base_url=base_url,
-        api_key="sk-sim",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=strict,
-    )
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(seed=7)) as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-def client(simulator: Simulator) -> Iterator[OpenAI]:
-    with make_client(simulator.base_url) as openai_client:
-        yield openai_client
-
-
-@pytest.fixture(scope="module")
-def lenient_client(simulator: Simulator) -> Iterator[OpenAI]:
-    """For streams: the API sends ``"finish_reason": null`` until each choice's last chunk,
-    which the client's ``Completion`` type does not allow under strict validation."""
-    with make_client(simulator.base_url, strict=False) as openai_client:
-        yield openai_client
 
 
 def complete(client: OpenAI, **params):
@@ -197,11 +158,11 @@ def test_completion_stream_with_usage(simulator: Simulator, lenient_client: Open
 
 async def test_async_completions(client: OpenAI, simulator: Simulator) -> None:
     expected = complete(client, max_tokens=200)
-    async with make_async_client(simulator.base_url, strict=False) as async_client:
-        result = await async_client.completions.create(
+    async with make_async_client(simulator.base_url, strict=False) as aclient:
+        result = await aclient.completions.create(
             model=INSTRUCT_MODEL, prompt=PROMPT, max_tokens=200
         )
-        stream = await async_client.completions.create(
+        stream = await aclient.completions.create(
             model=INSTRUCT_MODEL, prompt=PROMPT, max_tokens=200, stream=True
         )
         chunks = [chunk async for chunk in stream]

@@ -7,64 +7,17 @@ import base64
 import math
 import struct
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from openai_sentinel.simulator import Simulator, SimulatorConfig
+from openai_sentinel.simulator import Simulator
 
 pytestmark = pytest.mark.timeout(60)
 
 EMBEDDING_MODEL = "text-embedding-3-small"
 TEXTS = ["The food was delicious.", "The weather is mild today."]
-
-
-def make_client(base_url: str, *, strict: bool = True) -> OpenAI:
-    return OpenAI(
-        base_url=base_url,
-        api_key="sk-sim",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=strict,
-    )
-
-
-def make_async_client(base_url: str, *, strict: bool = True) -> AsyncOpenAI:
-    return AsyncOpenAI(
-        base_url=base_url,
-        api_key="sk-sim",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=strict,
-    )
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(seed=7)) as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-def client(simulator: Simulator) -> Iterator[OpenAI]:
-    with make_client(simulator.base_url) as openai_client:
-        yield openai_client
-
-
-@pytest.fixture(scope="module")
-def lenient_client(simulator: Simulator) -> Iterator[OpenAI]:
-    """For base64 embeddings: the client validates a response before it decodes them, so
-    under strict validation it rejects them, from the real API too."""
-    with make_client(simulator.base_url, strict=False) as openai_client:
-        yield openai_client
-
-
-@pytest.fixture
-async def async_client(simulator: Simulator) -> AsyncIterator[AsyncOpenAI]:
-    async with make_async_client(simulator.base_url) as openai_client:
-        yield openai_client
 
 
 def norm(vector: list[float]) -> float:
@@ -181,9 +134,9 @@ def test_failures_and_latency_apply(simulator: Simulator, client: OpenAI) -> Non
     assert time.perf_counter() - started >= 0.2
 
 
-async def test_async_embeddings(client: OpenAI, async_client: AsyncOpenAI) -> None:
+async def test_async_embeddings(client: OpenAI, aclient: AsyncOpenAI) -> None:
     expected = client.embeddings.create(model=EMBEDDING_MODEL, input=TEXTS, encoding_format="float")
-    result = await async_client.embeddings.create(
+    result = await aclient.embeddings.create(
         model=EMBEDDING_MODEL, input=TEXTS, encoding_format="float"
     )
     assert result.data == expected.data

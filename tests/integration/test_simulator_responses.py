@@ -7,7 +7,7 @@ import http.client
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import openai
@@ -16,6 +16,8 @@ from openai import AsyncOpenAI, OpenAI
 from pydantic import BaseModel
 
 from openai_sentinel.simulator import Simulator, SimulatorConfig
+
+from ..support.simulated import make_client
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,44 +57,6 @@ TEXT_EVENTS_AFTER = [
     "response.output_item.done",
 ]
 STREAM_ERROR = {"x-simulator-stream-error-after": "3"}
-
-
-def make_client(base_url: str, *, strict: bool = True) -> OpenAI:
-    return OpenAI(
-        base_url=base_url,
-        api_key="sk-sim",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=strict,
-    )
-
-
-def make_async_client(base_url: str, *, strict: bool = True) -> AsyncOpenAI:
-    return AsyncOpenAI(
-        base_url=base_url,
-        api_key="sk-sim",
-        max_retries=0,
-        timeout=10,
-        _strict_response_validation=strict,
-    )
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(seed=7)) as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-def client(simulator: Simulator) -> Iterator[OpenAI]:
-    with make_client(simulator.base_url) as openai_client:
-        yield openai_client
-
-
-@pytest.fixture
-async def async_client(simulator: Simulator) -> AsyncIterator[AsyncOpenAI]:
-    async with make_async_client(simulator.base_url) as openai_client:
-        yield openai_client
 
 
 @pytest.fixture(scope="module")
@@ -425,21 +389,21 @@ def test_latency_settings_pace_the_stream() -> None:
         assert arrivals[-1][1] >= 0.1 + 4 * 0.02
 
 
-async def test_async_responses(client: OpenAI, async_client: AsyncOpenAI) -> None:
+async def test_async_responses(client: OpenAI, aclient: AsyncOpenAI) -> None:
     expected = respond(client)
 
-    response = await async_client.responses.create(
+    response = await aclient.responses.create(
         model=MODEL, instructions=INSTRUCTIONS, input=QUESTION
     )
     assert response.output_text == expected.output_text
 
-    stream = await async_client.responses.create(
+    stream = await aclient.responses.create(
         model=MODEL, instructions=INSTRUCTIONS, input=QUESTION, stream=True
     )
     events = [event async for event in stream]
     assert events[-1].response.output_text == expected.output_text
 
-    async with async_client.responses.stream(
+    async with aclient.responses.stream(
         model=MODEL, instructions=INSTRUCTIONS, input=QUESTION
     ) as helper:
         async for _ in helper:
@@ -447,9 +411,9 @@ async def test_async_responses(client: OpenAI, async_client: AsyncOpenAI) -> Non
         final = await helper.get_final_response()
     assert final.output_text == expected.output_text
 
-    replay = await async_client.responses.retrieve(final.id, stream=True, starting_after=2)
+    replay = await aclient.responses.retrieve(final.id, stream=True, starting_after=2)
     assert [event.sequence_number async for event in replay] == list(range(3, len(events)))
-    assert (await async_client.responses.retrieve(final.id)).output_text == final.output_text
+    assert (await aclient.responses.retrieve(final.id)).output_text == final.output_text
 
 
 # --- retrieval ------------------------------------------------------------------------------
