@@ -50,29 +50,49 @@ class MetricSet(Protocol):
         """Time between consecutive chunks, recorded without exemplars (one per chunk)."""
 
 
-class StableMetrics:
+class _Timings:
+    """The duration and chunk-timing histograms both sets have, under their own names."""
+
+    __slots__ = ("_chunk_gap", "_duration", "_first_chunk")
+
+    def __init__(self, meter: Meter, duration: str, first_chunk: str, chunk_gap: str) -> None:
+        self._duration = _histogram(meter, duration, "s", semconv.DURATION_BUCKETS)
+        self._first_chunk = _histogram(meter, first_chunk, "s", semconv.DURATION_BUCKETS)
+        self._chunk_gap = _histogram(meter, chunk_gap, "s", semconv.DURATION_BUCKETS)
+
+    def _record_timings(
+        self, exchange: Exchange, attributes: Attributes, duration: float, context: Context | None
+    ) -> None:
+        self._duration.record(duration, attributes, context)
+        if exchange.time_to_first_chunk is not None:
+            self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
+
+    def record_chunk_gaps(self, attributes: Attributes, gaps: list[float]) -> None:
+        record = self._chunk_gap.record
+        for gap in gaps:
+            record(gap, attributes, NO_EXEMPLAR_CONTEXT)
+
+
+class StableMetrics(_Timings):
     """GenAI conventions v1.41: four histograms."""
 
-    __slots__ = ("_chunk_gap", "_duration", "_first_chunk", "_tokens")
+    __slots__ = ("_tokens",)
 
     def __init__(self, meter: Meter) -> None:
-        self._duration = _histogram(
-            meter, semconv.METRIC_OPERATION_DURATION, "s", semconv.DURATION_BUCKETS
+        super().__init__(
+            meter,
+            semconv.METRIC_OPERATION_DURATION,
+            semconv.METRIC_TIME_TO_FIRST_CHUNK,
+            semconv.METRIC_TIME_PER_OUTPUT_CHUNK,
         )
         self._tokens = _histogram(
             meter, semconv.METRIC_TOKEN_USAGE, "{token}", semconv.TOKEN_BUCKETS
-        )
-        self._first_chunk = _histogram(
-            meter, semconv.METRIC_TIME_TO_FIRST_CHUNK, "s", semconv.DURATION_BUCKETS
-        )
-        self._chunk_gap = _histogram(
-            meter, semconv.METRIC_TIME_PER_OUTPUT_CHUNK, "s", semconv.DURATION_BUCKETS
         )
 
     def record_call(
         self, exchange: Exchange, attributes: Attributes, duration: float, context: Context | None
     ) -> None:
-        self._duration.record(duration, attributes, context)
+        self._record_timings(exchange, attributes, duration, context)
         if exchange.input_tokens is not None:
             self._tokens.record(
                 exchange.input_tokens,
@@ -85,16 +105,9 @@ class StableMetrics:
                 {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT},
                 context,
             )
-        if exchange.time_to_first_chunk is not None:
-            self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
-
-    def record_chunk_gaps(self, attributes: Attributes, gaps: list[float]) -> None:
-        record = self._chunk_gap.record
-        for gap in gaps:
-            record(gap, attributes, NO_EXEMPLAR_CONTEXT)
 
 
-class LatestMetrics:
+class LatestMetrics(_Timings):
     """The conventions' latest experimental metrics: ``gen_ai.client.inference.*``.
 
     Token counters carry ``gen_ai.token.modality``; the API gives no per-modality
@@ -105,9 +118,6 @@ class LatestMetrics:
     __slots__ = (
         "_cache_read",
         "_cache_write",
-        "_chunk_gap",
-        "_duration",
-        "_first_chunk",
         "_input",
         "_operation_input",
         "_operation_output",
@@ -116,14 +126,11 @@ class LatestMetrics:
     )
 
     def __init__(self, meter: Meter) -> None:
-        self._duration = _histogram(
-            meter, semconv.METRIC_INFERENCE_DURATION, "s", semconv.DURATION_BUCKETS
-        )
-        self._first_chunk = _histogram(
-            meter, semconv.METRIC_INFERENCE_TIME_TO_FIRST_CHUNK, "s", semconv.DURATION_BUCKETS
-        )
-        self._chunk_gap = _histogram(
-            meter, semconv.METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK, "s", semconv.DURATION_BUCKETS
+        super().__init__(
+            meter,
+            semconv.METRIC_INFERENCE_DURATION,
+            semconv.METRIC_INFERENCE_TIME_TO_FIRST_CHUNK,
+            semconv.METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK,
         )
         self._input = _counter(meter, semconv.METRIC_INFERENCE_USAGE_INPUT_TOKENS)
         self._output = _counter(meter, semconv.METRIC_INFERENCE_USAGE_OUTPUT_TOKENS)
@@ -143,9 +150,7 @@ class LatestMetrics:
     def record_call(
         self, exchange: Exchange, attributes: Attributes, duration: float, context: Context | None
     ) -> None:
-        self._duration.record(duration, attributes, context)
-        if exchange.time_to_first_chunk is not None:
-            self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
+        self._record_timings(exchange, attributes, duration, context)
         by_modality = {**attributes, semconv.GEN_AI_TOKEN_MODALITY: semconv.TOKEN_MODALITY_UNKNOWN}
         self._input.add(exchange.input_tokens or 0, by_modality, context)
         self._output.add(exchange.output_tokens or 0, by_modality, context)
@@ -160,8 +165,3 @@ class LatestMetrics:
             self._operation_input.record(exchange.input_tokens, attributes, context)
         if exchange.output_tokens is not None:
             self._operation_output.record(exchange.output_tokens, attributes, context)
-
-    def record_chunk_gaps(self, attributes: Attributes, gaps: list[float]) -> None:
-        record = self._chunk_gap.record
-        for gap in gaps:
-            record(gap, attributes, NO_EXEMPLAR_CONTEXT)
