@@ -15,9 +15,10 @@ from opentelemetry.trace import INVALID_SPAN, set_span_in_context
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
+from .analyzers.cost import Cost
 from .exchange import Exchange
 
-__all__ = ["LatestMetrics", "MetricSet", "StableMetrics"]
+__all__ = ["CostMetrics", "LatestMetrics", "MetricSet", "StableMetrics"]
 
 Attributes = dict[str, AttributeValue]
 
@@ -165,3 +166,42 @@ class LatestMetrics(_Timings):
             self._operation_input.record(exchange.input_tokens, attributes, context)
         if exchange.output_tokens is not None:
             self._operation_output.record(exchange.output_tokens, attributes, context)
+
+
+class CostMetrics:
+    """USD spent (a counter split into input and output), per-request cost, and the
+    requests over the threshold. Unit ``USD``: Prometheus names keep it, case included
+    (``sentinel_cost_USD_total``, ``sentinel_request_cost_USD_bucket``)."""
+
+    __slots__ = ("_over_threshold", "_per_request", "_spent")
+
+    def __init__(self, meter: Meter) -> None:
+        self._spent = meter.create_counter(
+            semconv.METRIC_COST,
+            unit="USD",
+            description=semconv.METRIC_DESCRIPTIONS[semconv.METRIC_COST],
+        )
+        self._per_request = _histogram(
+            meter, semconv.METRIC_REQUEST_COST, "USD", semconv.COST_BUCKETS
+        )
+        self._over_threshold = meter.create_counter(
+            semconv.METRIC_COST_OVER_THRESHOLD,
+            unit="{request}",
+            description=semconv.METRIC_DESCRIPTIONS[semconv.METRIC_COST_OVER_THRESHOLD],
+        )
+
+    def record(
+        self, cost: Cost, attributes: Attributes, context: Context | None, threshold: float
+    ) -> None:
+        """One priced call."""
+        self._spent.add(
+            cost.input, {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT}, context
+        )
+        self._spent.add(
+            cost.output,
+            {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT},
+            context,
+        )
+        self._per_request.record(cost.total, attributes, context)
+        if cost.total > threshold:
+            self._over_threshold.add(1, attributes, context)

@@ -21,6 +21,7 @@ _TRUE: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE: Final = frozenset({"false", "0", "no", "off", ""})
 _MAX_CONTENT_LENGTH: Final = 1_048_576
 _DIGITS: Final = re.compile(r"[0-9]{1,8}")
+_DECIMAL: Final = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,9})?")
 
 # Keyword arguments of ``instrument()`` that BaseInstrumentor itself takes or that the
 # OpenTelemetry distro passes through; they are not settings.
@@ -48,6 +49,8 @@ class Settings:
     """Record prompt and completion text (redacted, size-limited) on spans."""
     content_max_length: int = 4096
     """Characters of text kept per content attribute when capture is on."""
+    cost_threshold_usd: float = 0.015
+    """A call costing more than this (USD) is marked ``sentinel.cost.over_threshold``."""
     stream_usage: bool = False
     """Ask streamed chat and legacy completions for their usage chunk (``include_usage``)."""
 
@@ -55,6 +58,8 @@ class Settings:
 def _accepted(kind: type, *, text: bool) -> str:
     if kind is bool:
         return "true/false (also 1/0, yes/no, on/off)" if text else "True or False"
+    if kind is float:
+        return "a number of USD, 0 or more"
     return f"an integer from 1 to {_MAX_CONTENT_LENGTH}"
 
 
@@ -70,6 +75,13 @@ def _from_keyword(name: str, value: object) -> Any:
     kind = _KINDS[name]
     if kind is bool and isinstance(value, bool):
         return value
+    if (
+        kind is float
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 <= value < float("inf")
+    ):
+        return float(value)
     if (
         kind is int
         and isinstance(value, int)
@@ -87,12 +99,15 @@ def _from_text(variable: str, text: str, kind: type) -> Any:
         return word in _TRUE
     if kind is int and _DIGITS.fullmatch(word) and 0 < int(word) <= _MAX_CONTENT_LENGTH:
         return int(word)
+    if kind is float and _DECIMAL.fullmatch(word):
+        return float(word)
     raise _rejected(variable, text, kind, text=True)
 
 
 _KINDS: Final[dict[str, type]] = {
     "capture_content": bool,
     "content_max_length": int,
+    "cost_threshold_usd": float,
     "stream_usage": bool,
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider, get_meter
@@ -23,13 +23,17 @@ from opentelemetry.trace import (
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
-from ._metrics import LatestMetrics, MetricSet, StableMetrics
+from ._metrics import CostMetrics, LatestMetrics, MetricSet, StableMetrics
 from ._version import __version__
+from .analyzers import Findings
+from .analyzers.cost import PriceBook
 from .config import Settings
 from .content import serialize_content, text_buffer_limit
 from .exchange import Exchange
 
 __all__ = ["Telemetry"]
+
+_NOTHING_FOUND: Final = Findings()
 
 Attributes = dict[str, AttributeValue]
 
@@ -60,10 +64,12 @@ class Telemetry:
     """The tracer, the instruments and the settings of one ``instrument()`` call."""
 
     __slots__ = (
+        "_costs",
         "_metrics",
         "active",
         "content_buffer_limit",
         "latest_conventions",
+        "price_book",
         "settings",
         "tracer",
     )
@@ -96,6 +102,8 @@ class Telemetry:
         self._metrics: MetricSet = (
             LatestMetrics(meter) if self.latest_conventions else StableMetrics(meter)
         )
+        self._costs = CostMetrics(meter)
+        self.price_book = PriceBook()
 
     # -- spans ---------------------------------------------------------------------
 
@@ -196,13 +204,41 @@ class Telemetry:
             if value:
                 attributes[key] = serialize_content(value, limit)
 
+    def analyze(self, exchange: Exchange) -> Findings:
+        """Run the analyzers over a finished exchange."""
+        if exchange.operation == semconv.OPERATION_FETCH_RESPONSE:
+            return _NOTHING_FOUND  # a fetch costs nothing: the call that made it paid
+        cost = self.price_book.cost(exchange)
+        return Findings(cost=cost, unpriced=cost is None)
+
+    def finding_attributes(self, findings: Findings) -> Attributes:
+        """Span attributes of what the analyzers found."""
+        attributes: Attributes = {}
+        cost = findings.cost
+        if cost is not None:
+            attributes[semconv.SENTINEL_COST_USD] = cost.total
+            attributes[semconv.SENTINEL_COST_INPUT_USD] = cost.input
+            attributes[semconv.SENTINEL_COST_OUTPUT_USD] = cost.output
+            attributes[semconv.SENTINEL_COST_SOURCE] = self.price_book.source
+            if cost.total > self.settings.cost_threshold_usd:
+                attributes[semconv.SENTINEL_COST_OVER_THRESHOLD] = True
+        elif findings.unpriced:
+            attributes[semconv.SENTINEL_COST_UNPRICED] = True
+        return attributes
+
     def end_span(
-        self, span: Span, exchange: Exchange, error: BaseException | None, end_time: int
+        self,
+        span: Span,
+        exchange: Exchange,
+        findings: Findings,
+        error: BaseException | None,
+        end_time: int,
     ) -> None:
         """Set the response attributes and the status of ``span``, then end it."""
         try:
             if span.is_recording():
                 span.set_attributes(self.response_attributes(exchange))
+                span.set_attributes(self.finding_attributes(findings))
                 if error is None and exchange.error_type is not None:
                     # an error the API reported in the response or the stream, not raised
                     description = exchange.error_message or exchange.error_type
@@ -248,9 +284,15 @@ class Telemetry:
             ),
         )
 
-    def record_metrics(self, exchange: Exchange, duration: float, context: Context | None) -> None:
-        """Record the duration, token and (for streams) first-chunk points of ``exchange``."""
-        self._metrics.record_call(exchange, self.metric_attributes(exchange), duration, context)
+    def record_metrics(
+        self, exchange: Exchange, findings: Findings, duration: float, context: Context | None
+    ) -> None:
+        """Record the duration, token, cost and (for streams) first-chunk points."""
+        attributes = self.metric_attributes(exchange)
+        self._metrics.record_call(exchange, attributes, duration, context)
+        cost = findings.cost
+        if cost is not None:
+            self._costs.record(cost, attributes, context, self.settings.cost_threshold_usd)
 
     def record_chunk_gaps(self, exchange: Exchange, gaps: list[float]) -> None:
         """Record the time between consecutive chunks of a stream.

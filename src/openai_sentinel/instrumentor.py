@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
@@ -224,6 +225,9 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 "providers; openai is left uninstrumented"
             )
             return
+        threading.Thread(
+            target=telemetry.price_book.warm, name="openai-sentinel-prices", daemon=True
+        ).start()
         self._patches = tuple(_install(telemetry))
         self._telemetry = telemetry
         self._settings = settings

@@ -13,10 +13,13 @@ from . import semconv
 from ._errors import report_internal_error
 from .adapters._adapter import Adapter
 from .adapters.errors import describe_error
+from .analyzers import Findings
 from .emit import Telemetry
 from .exchange import Exchange
 
 __all__ = ["Invocation", "StreamEnd"]
+
+NO_FINDINGS: Final = Findings()
 
 
 class StreamEnd:
@@ -121,10 +124,16 @@ class Invocation:
             report_internal_error("span finalization")
             exchange.error_type, exchange.error_message = semconv.ERROR_TYPE_OTHER, None
         try:
-            self.telemetry.end_span(self.span, exchange, error, self.start_ns + int(duration * 1e9))
+            findings = self.telemetry.analyze(exchange)
+        except Exception:
+            report_internal_error("analysis")
+            findings = NO_FINDINGS
+        try:
+            end = self.start_ns + int(duration * 1e9)
+            self.telemetry.end_span(self.span, exchange, findings, error, end)
         except Exception:
             report_internal_error("span finalization")
         try:
-            self.telemetry.record_metrics(exchange, duration, self.context)
+            self.telemetry.record_metrics(exchange, findings, duration, self.context)
         except Exception:
             report_internal_error("metric recording")

@@ -74,6 +74,18 @@ SENTINEL_STREAM_CHUNKS: Final = "sentinel.stream.chunks"
 ``….delta`` events, partial and final images; lifecycle events are not counted."""
 SENTINEL_STREAM_USAGE_INJECTED: Final = "sentinel.stream.usage_injected"
 """True when openai-sentinel added ``stream_options.include_usage`` to the request."""
+SENTINEL_COST_USD: Final = "sentinel.cost.usd"
+"""What the call cost in USD, from its usage and the model's prices."""
+SENTINEL_COST_INPUT_USD: Final = "sentinel.cost.input_usd"
+"""The input part of ``sentinel.cost.usd`` (cached and cache-written tokens included)."""
+SENTINEL_COST_OUTPUT_USD: Final = "sentinel.cost.output_usd"
+"""The output part of ``sentinel.cost.usd`` (reasoning tokens included)."""
+SENTINEL_COST_SOURCE: Final = "sentinel.cost.source"
+"""Where the prices came from, with its version, e.g. ``genai-prices 0.2.3``."""
+SENTINEL_COST_UNPRICED: Final = "sentinel.cost.unpriced"
+"""True when the call could not be priced (unknown model, or no usage): never a zero."""
+SENTINEL_COST_OVER_THRESHOLD: Final = "sentinel.cost.over_threshold"
+"""True when the call cost more than the ``cost_threshold_usd`` setting."""
 SENTINEL_RESPONSE_UNREAD: Final = "sentinel.response.unread"
 """True for ``with_streaming_response`` calls, whose body the instrumentation never reads."""
 
@@ -130,6 +142,18 @@ METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
 METRIC_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
 
+METRIC_COST: Final = "sentinel.cost"
+"""Counter of USD spent (unit ``USD``; Prometheus: ``sentinel_cost_USD_total``)."""
+METRIC_REQUEST_COST: Final = "sentinel.request.cost"
+"""Histogram of USD per request (Prometheus: ``sentinel_request_cost_USD_bucket``)."""
+METRIC_COST_OVER_THRESHOLD: Final = "sentinel.request.cost.over_threshold"
+"""Counter of requests over ``cost_threshold_usd``
+(Prometheus: ``sentinel_request_cost_over_threshold_total``)."""
+COST_BUCKETS: Final = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+)  # fmt: skip
+"""Per-request cost bucket boundaries (USD): $0.0001 to $1, with the default threshold."""
+
 # -- metrics of the conventions' latest experimental version (opt-in) ----------------------
 SEMCONV_STABILITY_OPT_IN_ENV: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
 SEMCONV_GENAI_LATEST: Final = "gen_ai_latest_experimental"
@@ -164,6 +188,9 @@ METRIC_DESCRIPTIONS: Final = {
     METRIC_TOKEN_USAGE: "Number of input and output tokens used",
     METRIC_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk in a streaming operation",
     METRIC_TIME_PER_OUTPUT_CHUNK: "Time between consecutive chunks in a streaming operation",
+    METRIC_COST: "USD spent on model calls",
+    METRIC_REQUEST_COST: "USD per model call",
+    METRIC_COST_OVER_THRESHOLD: "Model calls that cost more than the threshold",
     METRIC_INFERENCE_DURATION: "GenAI inference duration",
     METRIC_INFERENCE_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk of a streamed inference",
     METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK: "Time between chunks of a streamed inference",

@@ -2,3 +2,16 @@
 
 They know neither the OpenAI client nor OpenTelemetry.
 """
+
+from dataclasses import dataclass
+
+from .cost import Cost
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What the analyzers found about one exchange, for the emitter to write."""
+
+    cost: Cost | None = None
+    unpriced: bool = False
+    """The call could not be priced (unknown model, or no usage reported)."""
