@@ -78,11 +78,15 @@ def _one_plain_and_one_streamed_call() -> None:
     list(stream)
 
 
+COST_METRICS = {semconv.METRIC_COST, semconv.METRIC_REQUEST_COST}
+"""The scripted API answers as ``gpt-4o-mini-2024-07-18``, a priced model, so both
+calls are priced whatever model the request names."""
 V1_41_METRICS = {
     semconv.METRIC_OPERATION_DURATION,
     semconv.METRIC_TOKEN_USAGE,
     semconv.METRIC_TIME_TO_FIRST_CHUNK,
     semconv.METRIC_TIME_PER_OUTPUT_CHUNK,
+    *COST_METRICS,
 }
 
 
@@ -109,6 +113,7 @@ def test_latest_metric_names_when_opted_in(
         semconv.METRIC_INFERENCE_USAGE_REASONING_TOKENS,
         semconv.METRIC_INFERENCE_OPERATION_INPUT_TOKENS,
         semconv.METRIC_INFERENCE_OPERATION_OUTPUT_TOKENS,
+        *COST_METRICS,
     }
     (inputs,) = telemetry.points(semconv.METRIC_INFERENCE_USAGE_INPUT_TOKENS)
     assert inputs.attributes[semconv.GEN_AI_TOKEN_MODALITY] == semconv.TOKEN_MODALITY_UNKNOWN
