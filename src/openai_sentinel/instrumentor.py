@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
@@ -225,9 +224,9 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 "providers; openai is left uninstrumented"
             )
             return
-        threading.Thread(
-            target=telemetry.price_book.warm, name="openai-sentinel-prices", daemon=True
-        ).start()
+        # Loaded here, once, rather than on a thread: imports racing between threads can
+        # see half-initialised modules (seen with httpx2 under openai 2.x).
+        telemetry.price_book.warm()
         self._patches = tuple(_install(telemetry))
         self._telemetry = telemetry
         self._settings = settings

@@ -376,9 +376,9 @@ def _self_guarding(code: CodeType) -> bool:
     """Whether the function's whole body is guarded (see the module's description)."""
     try:
         source = textwrap.dedent(inspect.getsource(code))
-    except (OSError, TypeError):
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):  # a comprehension's lines are not a def
         return False
-    tree = ast.parse(source)
     function = tree.body[0]
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False

@@ -100,8 +100,8 @@ class PriceBook:
         return self._source
 
     def warm(self) -> None:
-        """Load the price data now, off the hot path (``instrument()`` runs it on a thread).
-        A failure here only means the first call loads it."""
+        """Load the price data now, off the hot path (``instrument()`` calls it). A failure
+        here only means the first call tries again."""
         try:
             self._resolve("openai", "gpt-4o-mini")
         except Exception:  # pragma: no cover - the first priced call will say what is wrong
