@@ -208,6 +208,8 @@ class Telemetry:
         """Run the analyzers over a finished exchange."""
         if exchange.operation == semconv.OPERATION_FETCH_RESPONSE:
             return _NOTHING_FOUND  # a fetch costs nothing: the call that made it paid
+        if exchange.error_type is not None and exchange.input_tokens is None:
+            return _NOTHING_FOUND  # failed before any usage: nothing was billed
         cost = self.price_book.cost(exchange)
         return Findings(cost=cost, unpriced=cost is None)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import openai
 import pytest
 from genai_prices import Usage, calc_price
 
@@ -122,3 +123,15 @@ def test_importing_the_package_does_not_load_the_price_data() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_a_call_that_failed_before_any_usage_is_neither_priced_nor_flagged(
+    telemetry: Telemetry, instrumented
+) -> None:
+    api = ScriptedAPI()
+    api.status = 429
+    with pytest.raises(openai.RateLimitError):
+        sync_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    attributes = telemetry.span().attributes or {}
+    assert not [key for key in attributes if key.startswith("sentinel.cost.")]
+    assert telemetry.points(semconv.METRIC_COST) == []

@@ -62,6 +62,9 @@ def pop_and_check_cost(
     if attributes.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OPERATION_FETCH_RESPONSE:
         assert cost == {}
         return attributes
+    if semconv.ERROR_TYPE in attributes and semconv.GEN_AI_USAGE_INPUT_TOKENS not in attributes:
+        assert cost == {}  # failed before any usage: nothing billed, nothing flagged
+        return attributes
     reference = _reference(attributes)
     if reference is None:
         assert cost == {semconv.SENTINEL_COST_UNPRICED: True}
