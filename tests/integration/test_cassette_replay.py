@@ -32,9 +32,7 @@ from typing import Any
 
 import openai
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from openai_sentinel import OpenAISentinelInstrumentor
@@ -44,6 +42,7 @@ from tests.support.cassettes import (
     Interaction,
     Replayer,
     chat_cassettes,
+    instrument_for,
     sse_data,
 )
 from tests.support.http_library import http
@@ -655,26 +654,6 @@ CASES = [pytest.param(cassette, id=cassette.name) for cassette in CASSETTES]
 Instrument = Callable[..., OpenAISentinelInstrumentor]
 
 
-def instrument_for(
-    cassette: Cassette,
-    telemetry: Telemetry,
-    instrument: Instrument,
-    instrumentor: OpenAISentinelInstrumentor,
-) -> None:
-    """Instrument again (after the uninstrumented baseline) the way ``cassette`` asks."""
-    capture = captures_content(cassette)
-    if not is_unsampled(cassette):
-        instrument(capture_content=capture)
-        return
-    unsampled = TracerProvider(sampler=ALWAYS_OFF)
-    unsampled.add_span_processor(SimpleSpanProcessor(telemetry.spans_exporter))
-    instrumentor.instrument(
-        tracer_provider=unsampled,
-        meter_provider=telemetry.meter_provider,
-        capture_content=capture,
-    )
-
-
 @pytest.mark.parametrize("cassette", CASES)
 def test_sync_replay(
     cassette: Cassette,
@@ -686,7 +665,13 @@ def test_sync_replay(
     instrumented.uninstrument()
     _, baseline = replay_sync(cassette)
     assert telemetry.spans() == []
-    instrument_for(cassette, telemetry, instrument, instrumented)
+    instrument_for(
+        telemetry,
+        instrument,
+        instrumented,
+        capture=captures_content(cassette),
+        unsampled=is_unsampled(cassette),
+    )
     outcome = replay_sync(cassette)
     check_all(cassette, telemetry, outcome, baseline, stream_type=openai.Stream)
 
@@ -702,7 +687,13 @@ async def test_async_replay(
     instrumented.uninstrument()
     _, baseline = await replay_async(cassette)
     assert telemetry.spans() == []
-    instrument_for(cassette, telemetry, instrument, instrumented)
+    instrument_for(
+        telemetry,
+        instrument,
+        instrumented,
+        capture=captures_content(cassette),
+        unsampled=is_unsampled(cassette),
+    )
     outcome = await replay_async(cassette)
     check_all(cassette, telemetry, outcome, baseline, stream_type=openai.AsyncStream)
 

@@ -46,13 +46,18 @@ from typing import Any
 
 import openai
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from openai_sentinel import OpenAISentinelInstrumentor, semconv
-from tests.support.cassettes import CASSETTE_DIR, Cassette, Interaction, Replayer, load_cassette
+from tests.support.cassettes import (
+    CASSETTE_DIR,
+    Cassette,
+    Interaction,
+    Replayer,
+    instrument_for,
+    load_cassette,
+)
 from tests.support.cassettes import sse_data as recorded_events
 from tests.support.http_library import http
 from tests.support.prices import pop_and_check_cost
@@ -728,24 +733,6 @@ def check_all(
 Instrument = Callable[..., OpenAISentinelInstrumentor]
 
 
-def instrument_for(
-    cassette: Cassette,
-    telemetry: Telemetry,
-    instrument: Instrument,
-    instrumentor: OpenAISentinelInstrumentor,
-) -> None:
-    """Instrument again (after the uninstrumented baseline) the way ``cassette`` asks."""
-    capture = captures_content(cassette)
-    if not is_unsampled(cassette):
-        instrument(capture_content=capture)
-        return
-    unsampled = TracerProvider(sampler=ALWAYS_OFF)
-    unsampled.add_span_processor(SimpleSpanProcessor(telemetry.spans_exporter))
-    instrumentor.instrument(
-        tracer_provider=unsampled, meter_provider=telemetry.meter_provider, capture_content=capture
-    )
-
-
 SYNC_CASES = [
     pytest.param(cassette, id=cassette.name)
     for cassette in CASSETTES
@@ -768,7 +755,13 @@ def test_sync_replay(
     instrumented.uninstrument()
     _, baseline = replay_sync(cassette)
     assert telemetry.spans() == []
-    instrument_for(cassette, telemetry, instrument, instrumented)
+    instrument_for(
+        telemetry,
+        instrument,
+        instrumented,
+        capture=captures_content(cassette),
+        unsampled=is_unsampled(cassette),
+    )
     check_all(cassette, telemetry, replay_sync(cassette), baseline)
 
 
@@ -782,7 +775,13 @@ async def test_async_replay(
     instrumented.uninstrument()
     _, baseline = await replay_async(cassette)
     assert telemetry.spans() == []
-    instrument_for(cassette, telemetry, instrument, instrumented)
+    instrument_for(
+        telemetry,
+        instrument,
+        instrumented,
+        capture=captures_content(cassette),
+        unsampled=is_unsampled(cassette),
+    )
     check_all(cassette, telemetry, await replay_async(cassette), baseline)
 
 

@@ -8,14 +8,21 @@ replay both turns as they happened.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+from openai_sentinel import OpenAISentinelInstrumentor
 
 from .http_library import http
+from .telemetry import Telemetry
 
 __all__ = [
     "CASSETTE_DIR",
@@ -23,6 +30,7 @@ __all__ = [
     "Interaction",
     "Replayer",
     "chat_cassettes",
+    "instrument_for",
     "load_cassette",
     "sse_data",
 ]
@@ -182,3 +190,23 @@ class Replayer:
     def all_played(self) -> bool:
         """True once every interaction has been answered."""
         return self.played == len(self.cassette.interactions)
+
+
+def instrument_for(
+    telemetry: Telemetry,
+    instrument: Callable[..., OpenAISentinelInstrumentor],
+    instrumentor: OpenAISentinelInstrumentor,
+    *,
+    capture: bool,
+    unsampled: bool,
+) -> None:
+    """Instrument again (after the uninstrumented baseline) as a cassette asks: with
+    content capture or not, and with a tracer provider that samples no span or not."""
+    if not unsampled:
+        instrument(capture_content=capture)
+        return
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    provider.add_span_processor(SimpleSpanProcessor(telemetry.spans_exporter))
+    instrumentor.instrument(
+        tracer_provider=provider, meter_provider=telemetry.meter_provider, capture_content=capture
+    )
