@@ -31,9 +31,9 @@ def instrument(**settings: Any) -> OpenAISentinelInstrumentor:
     setting. Calling it again while instrumented changes nothing and logs a warning;
     call :func:`uninstrument` first to change settings.
     """
-    from .config import PROVIDER_KWARGS, load_settings
+    from .instrumentor import configure
 
-    load_settings({k: v for k, v in settings.items() if k not in PROVIDER_KWARGS})
+    configure(settings)
     instrumentor = OpenAISentinelInstrumentor()
     instrumentor.instrument(**settings)
     return instrumentor

@@ -16,6 +16,7 @@ from opentelemetry.util.types import AttributeValue
 
 from . import semconv
 from .analyzers.cost import Cost
+from .analyzers.repeats import Repeat
 from .exchange import Exchange
 
 __all__ = ["CostMetrics", "LatestMetrics", "MetricSet", "StableMetrics"]
@@ -37,6 +38,16 @@ def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -
 
 def _counter(meter: Meter, name: str) -> Counter:
     return meter.create_counter(name, unit="{token}", description=semconv.METRIC_DESCRIPTIONS[name])
+
+
+def _usd_counter(meter: Meter, name: str) -> Counter:
+    return meter.create_counter(name, unit="USD", description=semconv.METRIC_DESCRIPTIONS[name])
+
+
+def _request_counter(meter: Meter, name: str) -> Counter:
+    return meter.create_counter(
+        name, unit="{request}", description=semconv.METRIC_DESCRIPTIONS[name]
+    )
 
 
 class MetricSet(Protocol):
@@ -169,26 +180,38 @@ class LatestMetrics(_Timings):
 
 
 class CostMetrics:
-    """USD spent (a counter split into input and output), per-request cost, and the
-    requests over the threshold. Unit ``USD``: Prometheus names keep it, case included
-    (``sentinel_cost_USD_total``, ``sentinel_request_cost_USD_bucket``)."""
+    """USD spent (a counter split into input and output), per-request cost, requests over
+    the threshold, what the prompt cache saved, and repeated requests. Unit ``USD``:
+    Prometheus names keep it, case included (``sentinel_cost_USD_total``,
+    ``sentinel_request_cost_USD_bucket``). With the latest conventions requested, the
+    proposed ``gen_ai.client.operation.cost`` histogram too."""
 
-    __slots__ = ("_over_threshold", "_per_request", "_spent")
+    __slots__ = (
+        "_cache_savings",
+        "_model_switches",
+        "_operation_cost",
+        "_over_threshold",
+        "_per_request",
+        "_repeat_cost",
+        "_repeats",
+        "_spent",
+    )
 
-    def __init__(self, meter: Meter) -> None:
-        self._spent = meter.create_counter(
-            semconv.METRIC_COST,
-            unit="USD",
-            description=semconv.METRIC_DESCRIPTIONS[semconv.METRIC_COST],
-        )
+    def __init__(self, meter: Meter, *, latest: bool) -> None:
+        self._spent = _usd_counter(meter, semconv.METRIC_COST)
         self._per_request = _histogram(
             meter, semconv.METRIC_REQUEST_COST, "USD", semconv.COST_BUCKETS
         )
-        self._over_threshold = meter.create_counter(
-            semconv.METRIC_COST_OVER_THRESHOLD,
-            unit="{request}",
-            description=semconv.METRIC_DESCRIPTIONS[semconv.METRIC_COST_OVER_THRESHOLD],
+        self._operation_cost = (
+            _histogram(meter, semconv.METRIC_OPERATION_COST, "USD", semconv.COST_BUCKETS)
+            if latest
+            else None
         )
+        self._over_threshold = _request_counter(meter, semconv.METRIC_COST_OVER_THRESHOLD)
+        self._cache_savings = _usd_counter(meter, semconv.METRIC_COST_CACHE_SAVINGS)
+        self._repeats = _request_counter(meter, semconv.METRIC_REQUEST_REPEATS)
+        self._repeat_cost = _usd_counter(meter, semconv.METRIC_REQUEST_REPEAT_COST)
+        self._model_switches = _request_counter(meter, semconv.METRIC_REQUEST_MODEL_SWITCHES)
 
     def record(
         self, cost: Cost, attributes: Attributes, context: Context | None, threshold: float
@@ -203,5 +226,27 @@ class CostMetrics:
             context,
         )
         self._per_request.record(cost.total, attributes, context)
+        if self._operation_cost is not None:
+            self._operation_cost.record(cost.total, attributes, context)
         if cost.total > threshold:
             self._over_threshold.add(1, attributes, context)
+        if cost.cache_savings > 0:
+            self._cache_savings.add(cost.cache_savings, attributes, context)
+
+    def record_repeat(
+        self,
+        repeat: Repeat,
+        cost: Cost | None,
+        attributes: Attributes,
+        context: Context | None,
+    ) -> None:
+        """One repeated request, with what it cost when it was priced."""
+        self._repeats.add(1, attributes, context)
+        if cost is not None:
+            self._repeat_cost.add(cost.total, attributes, context)
+        if repeat.model_changed:
+            first = {
+                **attributes,
+                semconv.SENTINEL_REQUEST_REPEAT_FIRST_MODEL: repeat.first_model or "",
+            }
+            self._model_switches.add(1, first, context)

@@ -24,6 +24,7 @@ from ._errors import report_internal_error
 from .adapters import _results
 from .adapters._adapter import Adapter
 from .adapters._choices import UsageChunkFilter
+from .analyzers.repeats import request_fingerprint
 from .emit import Telemetry
 from .invocation import Invocation
 from .streams import (
@@ -66,6 +67,10 @@ def _prepare(
         if args and adapter.positional:
             params = {**dict(zip(adapter.positional, args, strict=False)), **call_kwargs}
         exchange = adapter.read_request(resource._client, params, capture_content=capture)
+        if telemetry.repeats is not None:
+            arguments = adapter.request_arguments(params)
+            if arguments is not None:
+                exchange.request_fingerprint = request_fingerprint(arguments)
         invocation = Invocation(telemetry, exchange, adapter)
     except Exception:
         report_internal_error("request parsing")

@@ -1,4 +1,4 @@
-"""The ``openai-sentinel`` command: ``demo`` and ``simulator``."""
+"""The ``openai-sentinel`` command: ``demo``, ``price`` and ``simulator``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import _price_command
 from ._version import __version__
 from .simulator import __main__ as simulator_cli
 
@@ -33,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--capture-content", action="store_true", help="record (redacted) message content"
     )
+    price = commands.add_parser(
+        "price",
+        help="what a call costs for given token counts, and where the price comes from",
+        description=_price_command.DESCRIPTION,
+    )
+    _price_command.add_arguments(price)
     simulator = commands.add_parser(
         "simulator",
         help="serve the OpenAI-compatible simulator in the foreground",
@@ -48,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "simulator":
         return simulator_cli.serve(args, args.command_parser)
+    if args.command == "price":
+        return _price_command.run(args)
     if args.calls < 4:
         print("openai-sentinel demo: --calls must be at least 4", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ GENAI_CAPTURE_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE: Final = frozenset({"false", "0", "no", "off", ""})
-_MAX_CONTENT_LENGTH: Final = 1_048_576
+_MAX_INTEGER: Final = 1_048_576
 _DIGITS: Final = re.compile(r"[0-9]{1,8}")
 _DECIMAL: Final = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,9})?")
 
@@ -51,22 +51,32 @@ class Settings:
     """Characters of text kept per content attribute when capture is on."""
     cost_threshold_usd: float = 0.015
     """A call costing more than this (USD) is marked ``sentinel.cost.over_threshold``."""
+    prices_file: str | None = None
+    """A YAML or JSON file of prices that win over ``genai-prices`` (see
+    :mod:`openai_sentinel.analyzers.price_overrides`)."""
+    repeat_window_seconds: float = 3600.0
+    """A request sent again within this many seconds is a repeat; 0 turns detection off."""
+    repeat_table_size: int = 10_000
+    """Most requests remembered for repeat detection (16-byte digests, never text)."""
     stream_usage: bool = False
     """Ask streamed chat and legacy completions for their usage chunk (``include_usage``)."""
 
 
-def _accepted(kind: type, *, text: bool) -> str:
+def _accepted(name: str, kind: type, *, text: bool) -> str:
     if kind is bool:
         return "true/false (also 1/0, yes/no, on/off)" if text else "True or False"
     if kind is float:
-        return "a number of USD, 0 or more"
-    return f"an integer from 1 to {_MAX_CONTENT_LENGTH}"
+        unit = "seconds" if "seconds" in name.lower() else "USD"
+        return f"a number of {unit}, 0 or more"
+    if kind is str:
+        return "the path of a file" if text else "a path (str or os.PathLike)"
+    return f"an integer from 1 to {_MAX_INTEGER}"
 
 
 def _rejected(name: str, value: object, kind: type, *, text: bool) -> SettingsError:
     return SettingsError(
         f"openai-sentinel setting {name!r} got {value!r}; "
-        f"accepted values: {_accepted(kind, text=text)}"
+        f"accepted values: {_accepted(name, kind, text=text)}"
     )
 
 
@@ -82,11 +92,15 @@ def _from_keyword(name: str, value: object) -> Any:
         and 0 <= value < float("inf")
     ):
         return float(value)
+    if kind is str and isinstance(value, (str, os.PathLike)):
+        path = os.fspath(value)
+        if isinstance(path, str) and path:
+            return path
     if (
         kind is int
         and isinstance(value, int)
         and not isinstance(value, bool)
-        and 0 < value <= _MAX_CONTENT_LENGTH
+        and 0 < value <= _MAX_INTEGER
     ):
         return value
     raise _rejected(name, value, kind, text=False)
@@ -97,10 +111,12 @@ def _from_text(variable: str, text: str, kind: type) -> Any:
     word = text.strip().lower()
     if kind is bool and word in _TRUE | _FALSE:
         return word in _TRUE
-    if kind is int and _DIGITS.fullmatch(word) and 0 < int(word) <= _MAX_CONTENT_LENGTH:
+    if kind is int and _DIGITS.fullmatch(word) and 0 < int(word) <= _MAX_INTEGER:
         return int(word)
     if kind is float and _DECIMAL.fullmatch(word):
         return float(word)
+    if kind is str and text.strip():
+        return text.strip()
     raise _rejected(variable, text, kind, text=True)
 
 
@@ -108,6 +124,9 @@ _KINDS: Final[dict[str, type]] = {
     "capture_content": bool,
     "content_max_length": int,
     "cost_threshold_usd": float,
+    "prices_file": str,
+    "repeat_window_seconds": float,
+    "repeat_table_size": int,
     "stream_usage": bool,
 }
 

@@ -27,6 +27,8 @@ from ._metrics import CostMetrics, LatestMetrics, MetricSet, StableMetrics
 from ._version import __version__
 from .analyzers import Findings
 from .analyzers.cost import PriceBook
+from .analyzers.price_overrides import PriceOverrides
+from .analyzers.repeats import RepeatTracker
 from .config import Settings
 from .content import serialize_content, text_buffer_limit
 from .exchange import Exchange
@@ -70,6 +72,7 @@ class Telemetry:
         "content_buffer_limit",
         "latest_conventions",
         "price_book",
+        "repeats",
         "settings",
         "tracer",
     )
@@ -79,6 +82,7 @@ class Telemetry:
         settings: Settings,
         tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None,
+        price_overrides: PriceOverrides | None = None,
     ) -> None:
         self.settings = settings
         self.active = True
@@ -102,8 +106,14 @@ class Telemetry:
         self._metrics: MetricSet = (
             LatestMetrics(meter) if self.latest_conventions else StableMetrics(meter)
         )
-        self._costs = CostMetrics(meter)
-        self.price_book = PriceBook()
+        self._costs = CostMetrics(meter, latest=self.latest_conventions)
+        self.price_book = PriceBook(price_overrides)
+        self.repeats = (
+            RepeatTracker(settings.repeat_window_seconds, settings.repeat_table_size)
+            if settings.repeat_window_seconds > 0
+            else None
+        )
+        """Requests seen within the repeat window; ``None`` when detection is off."""
 
     # -- spans ---------------------------------------------------------------------
 
@@ -206,12 +216,17 @@ class Telemetry:
 
     def analyze(self, exchange: Exchange) -> Findings:
         """Run the analyzers over a finished exchange."""
-        if exchange.operation == semconv.OPERATION_FETCH_RESPONSE:
-            return _NOTHING_FOUND  # a fetch costs nothing: the call that made it paid
-        if exchange.error_type is not None and exchange.input_tokens is None:
-            return _NOTHING_FOUND  # failed before any usage: nothing was billed
+        repeat = None
+        if self.repeats is not None and exchange.request_fingerprint is not None:
+            repeat = self.repeats.observe(exchange.request_fingerprint, exchange.request_model)
+        if exchange.operation == semconv.OPERATION_FETCH_RESPONSE or (
+            exchange.error_type is not None and exchange.input_tokens is None
+        ):
+            # a fetch costs nothing (the call that made the response paid); a call that
+            # failed before any usage was not billed
+            return Findings(repeat=repeat) if repeat is not None else _NOTHING_FOUND
         cost = self.price_book.cost(exchange)
-        return Findings(cost=cost, unpriced=cost is None)
+        return Findings(cost=cost, unpriced=cost is None, repeat=repeat)
 
     def finding_attributes(self, findings: Findings) -> Attributes:
         """Span attributes of what the analyzers found."""
@@ -221,11 +236,27 @@ class Telemetry:
             attributes[semconv.SENTINEL_COST_USD] = cost.total
             attributes[semconv.SENTINEL_COST_INPUT_USD] = cost.input
             attributes[semconv.SENTINEL_COST_OUTPUT_USD] = cost.output
-            attributes[semconv.SENTINEL_COST_SOURCE] = self.price_book.source
+            attributes[semconv.SENTINEL_COST_SOURCE] = cost.source
+            if cost.cached_input or cost.cache_savings:
+                attributes[semconv.SENTINEL_COST_CACHED_INPUT_USD] = cost.cached_input
+                attributes[semconv.SENTINEL_COST_CACHE_SAVINGS_USD] = cost.cache_savings
+            if cost.tier_multiplier is not None:
+                attributes[semconv.SENTINEL_COST_TIER_MULTIPLIER] = cost.tier_multiplier
             if cost.total > self.settings.cost_threshold_usd:
                 attributes[semconv.SENTINEL_COST_OVER_THRESHOLD] = True
+            if self.latest_conventions:
+                attributes[semconv.GEN_AI_USAGE_COST_AMOUNT] = cost.total
+                attributes[semconv.GEN_AI_USAGE_COST_CURRENCY] = semconv.COST_CURRENCY_USD
+                attributes[semconv.GEN_AI_USAGE_COST_SOURCE] = semconv.COST_SOURCE_LOCAL
         elif findings.unpriced:
             attributes[semconv.SENTINEL_COST_UNPRICED] = True
+        repeat = findings.repeat
+        if repeat is not None:
+            attributes[semconv.SENTINEL_REQUEST_REPEAT] = True
+            if repeat.model_changed:
+                attributes[semconv.SENTINEL_REQUEST_REPEAT_MODEL_CHANGED] = True
+                if repeat.first_model is not None:
+                    attributes[semconv.SENTINEL_REQUEST_REPEAT_FIRST_MODEL] = repeat.first_model
         return attributes
 
     def end_span(
@@ -295,6 +326,8 @@ class Telemetry:
         cost = findings.cost
         if cost is not None:
             self._costs.record(cost, attributes, context, self.settings.cost_threshold_usd)
+        if findings.repeat is not None:
+            self._costs.record_repeat(findings.repeat, cost, attributes, context)
 
     def record_chunk_gaps(self, exchange: Exchange, gaps: list[float]) -> None:
         """Record the time between consecutive chunks of a stream.

@@ -47,6 +47,8 @@ class Exchange:
     conversation_id: str | None = None
     reasoning_level: str | None = None
     encoding_formats: list[str] | None = None
+    request_fingerprint: bytes | None = None
+    """A keyed digest of the request without its model, for repeat detection; never text."""
 
     # opt-in content, already in the conventions' shape
     input_messages: list[Message] | None = None

@@ -17,6 +17,7 @@ from ._errors import logger
 from ._patching import CurrentMethod, Patch, WrapperPatch
 from .adapters import chat, completions, embeddings, media, responses
 from .adapters._adapter import Adapter
+from .analyzers.price_overrides import PriceOverrides, load_price_overrides
 from .config import PROVIDER_KWARGS, Settings, SettingsError, load_settings
 from .emit import Telemetry
 
@@ -173,6 +174,14 @@ def _called_by_auto_instrumentation() -> bool:
     return False
 
 
+def configure(kwargs: dict[str, Any]) -> tuple[Settings, PriceOverrides | None]:
+    """The settings of ``instrument(**kwargs)`` and the prices file they name, both
+    checked: a bad value raises :class:`SettingsError` saying what is wrong."""
+    settings = load_settings({k: v for k, v in kwargs.items() if k not in PROVIDER_KWARGS})
+    prices = load_price_overrides(settings.prices_file) if settings.prices_file else None
+    return settings, prices
+
+
 class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Traces and measures OpenAI client calls per the GenAI semantic conventions.
 
@@ -206,7 +215,7 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         overrides = {k: v for k, v in kwargs.items() if k not in PROVIDER_KWARGS}
         try:
-            settings = load_settings(overrides)
+            settings, prices = configure(overrides)
         except SettingsError as error:
             if overrides or not _called_by_auto_instrumentation():
                 raise
@@ -217,6 +226,7 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 settings,
                 tracer_provider=kwargs.get("tracer_provider"),
                 meter_provider=kwargs.get("meter_provider"),
+                price_overrides=prices,
             )
         except Exception:
             logger.exception(

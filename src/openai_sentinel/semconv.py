@@ -86,8 +86,29 @@ SENTINEL_COST_UNPRICED: Final = "sentinel.cost.unpriced"
 """True when the call could not be priced (unknown model, or no usage): never a zero."""
 SENTINEL_COST_OVER_THRESHOLD: Final = "sentinel.cost.over_threshold"
 """True when the call cost more than the ``cost_threshold_usd`` setting."""
+SENTINEL_COST_CACHED_INPUT_USD: Final = "sentinel.cost.cached_input_usd"
+"""The part of ``sentinel.cost.input_usd`` paid for cache-read tokens (when there were any)."""
+SENTINEL_COST_CACHE_SAVINGS_USD: Final = "sentinel.cost.cache_savings_usd"
+"""What the cache-read tokens would have cost more at the uncached input rate."""
+SENTINEL_COST_TIER_MULTIPLIER: Final = "sentinel.cost.service_tier_multiplier"
+"""The multiplier applied for the response's service tier, when the price data has no
+price of its own for that tier (see the prices file's ``service_tiers``)."""
+SENTINEL_REQUEST_REPEAT: Final = "sentinel.request.repeat"
+"""True when the same request (model aside) was sent within ``repeat_window_seconds``."""
+SENTINEL_REQUEST_REPEAT_MODEL_CHANGED: Final = "sentinel.request.repeat.model_changed"
+"""True when a repeat went to another model than the first time (a retry escalating)."""
+SENTINEL_REQUEST_REPEAT_FIRST_MODEL: Final = "sentinel.request.repeat.first_model"
+"""The model a repeat was first sent to, when it changed; also a metric attribute."""
 SENTINEL_RESPONSE_UNREAD: Final = "sentinel.response.unread"
 """True for ``with_streaming_response`` calls, whose body the instrumentation never reads."""
+
+# -- span attributes: proposed GenAI cost conventions (semantic-conventions-genai#443) ------
+GEN_AI_USAGE_COST_AMOUNT: Final = "gen_ai.usage.cost.amount"
+GEN_AI_USAGE_COST_CURRENCY: Final = "gen_ai.usage.cost.currency"
+GEN_AI_USAGE_COST_SOURCE: Final = "gen_ai.usage.cost.source"
+COST_CURRENCY_USD: Final = "USD"
+COST_SOURCE_LOCAL: Final = "local"
+"""Computed in the process from usage and prices (the proposal's other value: ``provider``)."""
 
 # -- metric attribute values ------------------------------------------------------------------
 GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
@@ -149,6 +170,16 @@ METRIC_REQUEST_COST: Final = "sentinel.request.cost"
 METRIC_COST_OVER_THRESHOLD: Final = "sentinel.request.cost.over_threshold"
 """Counter of requests over ``cost_threshold_usd``
 (Prometheus: ``sentinel_request_cost_over_threshold_total``)."""
+METRIC_COST_CACHE_SAVINGS: Final = "sentinel.cost.cache_savings"
+"""Counter of USD the prompt cache saved (Prometheus: ``sentinel_cost_cache_savings_USD_total``)."""
+METRIC_REQUEST_REPEATS: Final = "sentinel.request.repeats"
+"""Counter of repeated requests (Prometheus: ``sentinel_request_repeats_total``)."""
+METRIC_REQUEST_REPEAT_COST: Final = "sentinel.request.repeat.cost"
+"""Counter of USD spent on repeats, what a response cache would have saved
+(Prometheus: ``sentinel_request_repeat_cost_USD_total``)."""
+METRIC_REQUEST_MODEL_SWITCHES: Final = "sentinel.request.repeat.model_switches"
+"""Counter of repeats sent to another model than the first time, by first and new model
+(Prometheus: ``sentinel_request_repeat_model_switches_total``)."""
 COST_BUCKETS: Final = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 )  # fmt: skip
@@ -173,6 +204,9 @@ METRIC_INFERENCE_USAGE_REASONING_TOKENS: Final = (
 )
 METRIC_INFERENCE_OPERATION_INPUT_TOKENS: Final = "gen_ai.client.inference.operation.input_tokens"
 METRIC_INFERENCE_OPERATION_OUTPUT_TOKENS: Final = "gen_ai.client.inference.operation.output_tokens"
+METRIC_OPERATION_COST: Final = "gen_ai.client.operation.cost"
+"""Proposed (semantic-conventions-genai#443): USD per operation, a histogram
+(Prometheus: ``gen_ai_client_operation_cost_USD_bucket``)."""
 
 DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
@@ -191,6 +225,11 @@ METRIC_DESCRIPTIONS: Final = {
     METRIC_COST: "USD spent on model calls",
     METRIC_REQUEST_COST: "USD per model call",
     METRIC_COST_OVER_THRESHOLD: "Model calls that cost more than the threshold",
+    METRIC_COST_CACHE_SAVINGS: "USD the prompt cache saved",
+    METRIC_REQUEST_REPEATS: "Requests repeated within the repeat window",
+    METRIC_REQUEST_REPEAT_COST: "USD spent on repeated requests",
+    METRIC_REQUEST_MODEL_SWITCHES: "Repeated requests sent to another model than the first time",
+    METRIC_OPERATION_COST: "GenAI operation cost",
     METRIC_INFERENCE_DURATION: "GenAI inference duration",
     METRIC_INFERENCE_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk of a streamed inference",
     METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK: "Time between chunks of a streamed inference",

@@ -73,14 +73,21 @@ def _one_plain_and_one_streamed_call() -> None:
     client = sync_client(ScriptedAPI())
     client.chat.completions.create(model="m", messages=MESSAGES)
     stream = client.chat.completions.create(
-        model="m", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        model="m",
+        messages=[{"role": "user", "content": "another question"}],  # not a repeat
+        stream=True,
+        stream_options={"include_usage": True},
     )
     list(stream)
 
 
-COST_METRICS = {semconv.METRIC_COST, semconv.METRIC_REQUEST_COST}
-"""The scripted API answers as ``gpt-4o-mini-2024-07-18``, a priced model, so both
-calls are priced whatever model the request names."""
+COST_METRICS = {
+    semconv.METRIC_COST,
+    semconv.METRIC_REQUEST_COST,
+    semconv.METRIC_COST_CACHE_SAVINGS,
+}
+"""The scripted API answers as ``gpt-4o-mini-2024-07-18``, a priced model, with cached
+input tokens, so both calls are priced whatever model the request names."""
 V1_41_METRICS = {
     semconv.METRIC_OPERATION_DURATION,
     semconv.METRIC_TOKEN_USAGE,
@@ -113,6 +120,7 @@ def test_latest_metric_names_when_opted_in(
         semconv.METRIC_INFERENCE_USAGE_REASONING_TOKENS,
         semconv.METRIC_INFERENCE_OPERATION_INPUT_TOKENS,
         semconv.METRIC_INFERENCE_OPERATION_OUTPUT_TOKENS,
+        semconv.METRIC_OPERATION_COST,
         *COST_METRICS,
     }
     (inputs,) = telemetry.points(semconv.METRIC_INFERENCE_USAGE_INPUT_TOKENS)

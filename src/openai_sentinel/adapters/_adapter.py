@@ -16,6 +16,27 @@ CHUNK_USAGE_ONLY: Final = 1
 CHUNK_CONTROL: Final = 2
 """A lifecycle event (created, in progress, done…): neither counted nor timed."""
 
+_NOT_THE_REQUEST: Final = frozenset(
+    {
+        "model",
+        "stream",
+        "stream_options",
+        "extra_headers",
+        "extra_query",
+        "timeout",
+        "idempotency_key",
+        "user",
+        "safety_identifier",
+        "metadata",
+        "store",
+        "service_tier",
+        "prompt_cache_key",
+        "background",
+    }
+)
+"""Arguments that do not change what is asked: the model, transport options and labels."""
+_ABSENT: Final = frozenset({"NotGiven", "Omit"})
+
 
 class ChunkReader(Protocol):
     """Folds a stream's chunks into the exchange of the call."""
@@ -72,6 +93,15 @@ class Adapter:
     ) -> ChunkReader:
         """A reader for the chunks of a streamed response."""
         return _CountingReader()
+
+    def request_arguments(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """What identifies the request for repeat detection: every argument but the model,
+        transport options and labels; ``None`` for a call that asks nothing of a model."""
+        return {
+            name: value
+            for name, value in kwargs.items()
+            if name not in _NOT_THE_REQUEST and type(value).__name__ not in _ABSENT
+        }
 
     def readable_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """``kwargs`` with one-shot iterables we must read turned into lists."""

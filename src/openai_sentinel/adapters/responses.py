@@ -256,6 +256,9 @@ class ResponseRetrievalAdapter(ResponsesAdapter):
             exchange, capture_content=capture_content, text_limit=text_limit
         )
 
+    def request_arguments(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        return None  # fetching a response asks nothing of a model
+
     def readable_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return kwargs
 

@@ -6,6 +6,7 @@ They know neither the OpenAI client nor OpenTelemetry.
 from dataclasses import dataclass
 
 from .cost import Cost
+from .repeats import Repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,3 +16,5 @@ class Findings:
     cost: Cost | None = None
     unpriced: bool = False
     """The call could not be priced (unknown model, or no usage reported)."""
+    repeat: Repeat | None = None
+    """The same request was sent within the repeat window."""
