@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         "and print spans, metrics and a summary",
     )
     demo.add_argument(
-        "--calls", type=int, default=30, help="number of calls (default 30, at least 4)"
+        "--calls", type=int, default=30, help="number of calls (default 30, at least 5)"
     )
     demo.add_argument(
         "--live", action="store_true", help="talk to the real OpenAI API (needs OPENAI_API_KEY)"
@@ -57,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulator_cli.serve(args, args.command_parser)
     if args.command == "price":
         return _price_command.run(args)
-    if args.calls < 4:
-        print("openai-sentinel demo: --calls must be at least 4", file=sys.stderr)
+    if args.calls < 5:
+        print("openai-sentinel demo: --calls must be at least 5", file=sys.stderr)
         return 2
     from ._demo import DemoOptions, run_demo
 

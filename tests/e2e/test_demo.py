@@ -52,11 +52,17 @@ def test_demo_prints_spans_metrics_and_summary() -> None:
     assert (calls, errors) == (9, 1)
     assert streams >= 2 and tokens_in > 0 and tokens_out > 0
     assert "errors: RateLimitError x1" in summary
+    cost = re.search(r"^cost: \$(\d+\.\d+) for (\d+) priced calls", summary, re.MULTILINE)
+    assert cost is not None and float(cost.group(1)) > 0 and int(cost.group(2)) >= 7
+    rate = re.search(r"repeat rate (\d+)% \((\d+) of 9 calls", summary)
+    assert rate is not None and int(rate.group(2)) >= 1
+    # the rate-limited call, retried on the expensive model, is a repeat whose model changed
+    assert "repeats sent to another model: gpt-4o-mini -> gpt-4o x1" in summary
     assert not any(line.lstrip().startswith(("in:", "out:")) for line in out.splitlines())
 
 
 def test_a_stream_closed_early_explains_its_finish_reason() -> None:
-    completed = _demo("--calls", "4")
+    completed = _demo("--calls", "5")
     assert completed.returncode == 0, completed.stderr
     [line] = [line for line in completed.stdout.splitlines() if "finish=error" in line]
     assert "closed early by the caller" in line
@@ -64,13 +70,13 @@ def test_a_stream_closed_early_explains_its_finish_reason() -> None:
 
 
 def test_captured_content_is_shown_redacted_and_abbreviated() -> None:
-    completed = _demo("--calls", "4", "--capture-content")
+    completed = _demo("--calls", "5", "--capture-content")
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
     inputs = [line.strip() for line in lines if line.startswith("    in: ")]
     outputs = [line.strip() for line in lines if line.startswith("    out: ")]
     spans = [line for line in lines if line.startswith("span chat ")]
-    assert len(inputs) == len(spans) == 4
+    assert len(inputs) == len(spans) == 5
     assert outputs and all(line.startswith("out: assistant: ") for line in outputs)
     assert any("user: Summarize" in line and "[REDACTED:email]" in line for line in inputs)
     assert "@example.com" not in completed.stdout
@@ -78,7 +84,7 @@ def test_captured_content_is_shown_redacted_and_abbreviated() -> None:
 
 
 def test_service_name_comes_from_otel_service_name() -> None:
-    completed = _demo("--calls", "4", "--json", OTEL_SERVICE_NAME="my-service")
+    completed = _demo("--calls", "5", "--json", OTEL_SERVICE_NAME="my-service")
     assert completed.returncode == 0, completed.stderr
     assert '"service.name": "my-service"' in completed.stdout
     assert "openai-sentinel-demo" not in completed.stdout
@@ -104,7 +110,7 @@ def test_demo_exports_over_otlp_when_endpoint_is_set() -> None:
 def test_an_unreachable_otlp_endpoint_is_reported_and_fails_the_demo(protocol: str) -> None:
     completed = _demo(
         "--calls",
-        "4",
+        "5",
         timeout=60,  # the exporters give up after their 2 s export timeout
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{_closed_port()}",
         OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
@@ -113,7 +119,7 @@ def test_an_unreachable_otlp_endpoint_is_reported_and_fails_the_demo(protocol: s
     assert "summary" in completed.stdout
     [message] = [line for line in completed.stderr.splitlines() if "openai-sentinel demo:" in line]
     assert "nothing was exported" in message
-    assert "did not accept 4 spans and" in message
+    assert "did not accept 5 spans and" in message
 
 
 def test_live_mode_needs_an_api_key() -> None:

@@ -94,15 +94,22 @@ async def _async_calls(base_url: str | None, models: tuple[str, ...], count: int
     await client.close()
 
 
-def _failing_call(client: openai.OpenAI, model: str, out: TextIO) -> None:
+def _failing_call_and_retry(client: openai.OpenAI, models: tuple[str, ...], out: TextIO) -> None:
+    """A rate-limited call retried on a more expensive model: the retry path a cost jump
+    hides behind, shown as a repeat whose model changed."""
+    question: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Draft a status update for the incident channel."}
+    ]
     try:
         client.with_options(max_retries=0).chat.completions.create(
-            model=model,
-            messages=_messages(0),
+            model=models[0],
+            messages=question,
             extra_headers={"x-simulator-error": "429", "x-simulator-retry-after": "1"},
         )
     except openai.RateLimitError as error:
         out.write(f"  one call failed as planned: {type(error).__name__} {error.status_code}\n")
+    client.chat.completions.create(model=models[-1], messages=question)
+    out.write(f"  ...and was retried on {models[-1]} (a repeat whose model changed)\n")
 
 
 def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -137,7 +144,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.s
             os.environ.setdefault("OPENAI_API_KEY", "sk-simulator")
             out.write(f"simulator listening on {base_url} (no API key needed)\n")
         out.write(f"telemetry goes to: {providers.destination}\n\n")
-        planned = options.calls - 2  # besides the `.stream()` helper and the failing call
+        planned = options.calls - 3  # besides the `.stream()` helper, a failed call, its retry
         sync_count = max(1, planned * 2 // 3)
         async_count = max(1, planned - sync_count)
         try:
@@ -145,7 +152,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.s
             asyncio.run(_async_calls(base_url, models, async_count))
             out.write(f"  {async_count} asynchronous calls done (half streamed)\n")
             if not options.live:
-                _failing_call(client, models[0], out)
+                _failing_call_and_retry(client, models, out)
         finally:
             instrumentor.uninstrument()
             out.flush()

@@ -32,6 +32,21 @@ class ModelSummary:
     output_tokens: int = 0
     durations: list[float] = field(default_factory=list)
     first_chunks: list[float] = field(default_factory=list)
+    cost: float = 0.0
+    priced: int = 0
+    unpriced: int = 0
+    repeats: int = 0
+    escalations: list[str] = field(default_factory=list)
+    """``first model -> model`` of each repeat sent to another model."""
+
+    @property
+    def cost_per_call(self) -> float | None:
+        """Mean USD of the priced calls."""
+        return self.cost / self.priced if self.priced else None
+
+    @property
+    def repeat_rate(self) -> float:
+        return self.repeats / self.calls if self.calls else 0.0
 
     def add(self, span: ReadableSpan) -> None:
         attributes = span.attributes or {}
@@ -46,6 +61,17 @@ class ModelSummary:
         first = attributes.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
         if isinstance(first, float):
             self.first_chunks.append(first)
+        cost = attributes.get(semconv.SENTINEL_COST_USD)
+        if isinstance(cost, float):
+            self.cost += cost
+            self.priced += 1
+        self.unpriced += bool(attributes.get(semconv.SENTINEL_COST_UNPRICED))
+        if attributes.get(semconv.SENTINEL_REQUEST_REPEAT):
+            self.repeats += 1
+            if attributes.get(semconv.SENTINEL_REQUEST_REPEAT_MODEL_CHANGED):
+                first_model = attributes.get(semconv.SENTINEL_REQUEST_REPEAT_FIRST_MODEL, "?")
+                model = attributes.get(semconv.GEN_AI_REQUEST_MODEL, "?")
+                self.escalations.append(f"{first_model} -> {model}")
 
 
 def summarize(spans: Iterable[ReadableSpan]) -> dict[str, ModelSummary]:
@@ -64,11 +90,16 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1e3:.0f} ms"
 
 
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:.6f}"
+
+
 def render(rows: dict[str, ModelSummary]) -> str:
-    """A fixed-width table, one line per model and a total line."""
+    """A fixed-width table, one line per model and a total line, then what the cost,
+    repeat and error columns add up to."""
     header = (
-        f"{'model':<22}{'calls':>6}{'streams':>8}{'errors':>7}{'in tok':>8}{'out tok':>8}"
-        f"{'p50':>9}{'p95':>9}{'ttfc p50':>10}{'ttfc p95':>10}"
+        f"{'model':<20}{'calls':>6}{'streams':>8}{'errors':>7}{'in tok':>8}{'out tok':>8}"
+        f"{'p50':>8}{'p95':>8}{'ttfc p50':>9}{'cost':>11}{'$/call':>11}{'repeats':>8}"
     )
     lines = [header, "-" * len(header)]
     ordered = sorted(name for name in rows if name != "all") + (["all"] if "all" in rows else [])
@@ -77,13 +108,28 @@ def render(rows: dict[str, ModelSummary]) -> str:
         if name == "all":
             lines.append("-" * len(header))
         lines.append(
-            f"{name:<22}{row.calls:>6}{row.streams:>8}{sum(row.errors.values()):>7}"
+            f"{name:<20}{row.calls:>6}{row.streams:>8}{sum(row.errors.values()):>7}"
             f"{row.input_tokens:>8}{row.output_tokens:>8}"
-            f"{_ms(percentile(row.durations, 0.5)):>9}{_ms(percentile(row.durations, 0.95)):>9}"
-            f"{_ms(percentile(row.first_chunks, 0.5)):>10}"
-            f"{_ms(percentile(row.first_chunks, 0.95)):>10}"
+            f"{_ms(percentile(row.durations, 0.5)):>8}{_ms(percentile(row.durations, 0.95)):>8}"
+            f"{_ms(percentile(row.first_chunks, 0.5)):>9}"
+            f"{_usd(row.cost if row.priced else None):>11}{_usd(row.cost_per_call):>11}"
+            f"{row.repeats:>8}"
         )
-    errors = rows["all"].errors if "all" in rows else Counter()
-    if errors:
-        lines.append("errors: " + ", ".join(f"{kind} x{count}" for kind, count in errors.items()))
+    total = rows.get("all", ModelSummary())
+    if total.calls:
+        lines.append(
+            f"cost: ${total.cost:.6f} for {total.priced} priced calls "
+            f"({total.unpriced} unpriced); repeat rate {total.repeat_rate:.0%} "
+            f"({total.repeats} of {total.calls} calls asked again within the window)"
+        )
+    if total.escalations:
+        switched = Counter(total.escalations)
+        lines.append(
+            "repeats sent to another model: "
+            + ", ".join(f"{pair} x{count}" for pair, count in switched.items())
+        )
+    if total.errors:
+        lines.append(
+            "errors: " + ", ".join(f"{kind} x{count}" for kind, count in total.errors.items())
+        )
     return "\n".join(lines)
