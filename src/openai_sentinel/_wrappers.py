@@ -70,7 +70,8 @@ def _prepare(
         if telemetry.repeats is not None:
             arguments = adapter.request_arguments(params)
             if arguments is not None:
-                exchange.request_fingerprint = request_fingerprint(arguments)
+                kind = f"{exchange.operation} {exchange.api_type or ''}"
+                exchange.request_fingerprint = request_fingerprint(kind, arguments)
         invocation = Invocation(telemetry, exchange, adapter)
     except Exception:
         report_internal_error("request parsing")

@@ -135,3 +135,89 @@ def test_a_call_that_failed_before_any_usage_is_neither_priced_nor_flagged(
     attributes = telemetry.span().attributes or {}
     assert not [key for key in attributes if key.startswith("sentinel.cost.")]
     assert telemetry.points(semconv.METRIC_COST) == []
+
+
+# -- service tiers and prices tiered by context length --------------------------------------
+
+
+def test_the_batch_tier_uses_the_batch_price_of_the_data() -> None:
+    usage = Usage(input_tokens=10_000, output_tokens=2_000)
+    standard = calc_price(usage, model_ref="gpt-4", provider_id="openai")
+    batch = calc_price(
+        usage, model_ref="gpt-4", provider_id="openai", price_context={"processing": "batch"}
+    )
+    assert batch.total_price < standard.total_price  # genai-prices has a batch price
+    cost = PriceBook().quote(
+        "gpt-4", service_tier="batch", input_tokens=10_000, output_tokens=2_000
+    )
+    assert cost is not None
+    assert cost.total == pytest.approx(float(batch.total_price), rel=1e-9)
+    assert cost.input == pytest.approx(float(batch.input_price), rel=1e-9)
+    assert cost.tier_multiplier is None
+
+
+@pytest.mark.parametrize("tier", ["default", "auto", None])
+def test_the_default_and_auto_response_tiers_are_the_standard_price(tier: str | None) -> None:
+    exchange = _exchange("gpt-5", input_tokens=10_000, output_tokens=2_000)
+    exchange.response_service_tier = tier
+    cost = PriceBook().cost(exchange)
+    standard = calc_price(
+        Usage(input_tokens=10_000, output_tokens=2_000), model_ref="gpt-5", provider_id="openai"
+    )
+    assert cost is not None
+    assert cost.total == pytest.approx(float(standard.total_price), rel=1e-9)
+    assert cost.tier_multiplier is None
+
+
+def _tiered_model() -> tuple[str, int]:
+    """A model whose prices change with the input length, and where they change."""
+    model = "gpt-5.4"
+    found = calc_price(
+        Usage(input_tokens=0, output_tokens=0), model_ref=model, provider_id="openai"
+    )
+    tiers = found.model_price.input_mtok.tiers
+    assert tiers, f"{model} no longer has prices tiered by input length"
+    return model, int(tiers[0].start)
+
+
+@pytest.mark.parametrize("above", [False, True], ids=["below-threshold", "above-threshold"])
+def test_prices_tiered_by_input_length_agree_with_genai_prices(above: bool) -> None:
+    model, threshold = _tiered_model()
+    input_tokens = threshold + 28_000 if above else threshold // 2
+    cached = input_tokens // 3
+    cost = PriceBook().quote(model, input_tokens=input_tokens, output_tokens=1_000, cached=cached)
+    reference = calc_price(
+        Usage(input_tokens=input_tokens, output_tokens=1_000, cache_read_tokens=cached),
+        model_ref=model,
+        provider_id="openai",
+    )
+    uncached = calc_price(
+        Usage(input_tokens=input_tokens, output_tokens=1_000), model_ref=model, provider_id="openai"
+    )
+    assert cost is not None
+    assert cost.total == pytest.approx(float(reference.total_price), rel=1e-9)
+    assert cost.input == pytest.approx(float(reference.input_price), rel=1e-9)
+    assert cost.output == pytest.approx(float(reference.output_price), rel=1e-9)
+    savings = float(uncached.input_price - reference.input_price)
+    assert cost.cache_savings == pytest.approx(savings, rel=1e-9)
+
+
+@pytest.mark.parametrize("above", [False, True], ids=["below-threshold", "above-threshold"])
+def test_the_cached_part_of_a_tiered_price_is_what_the_cached_tokens_cost(above: bool) -> None:
+    model, threshold = _tiered_model()
+    input_tokens = threshold + 28_000 if above else threshold // 2
+    cached = input_tokens // 3
+    cost = PriceBook().quote(model, input_tokens=input_tokens, output_tokens=1_000, cached=cached)
+    reference = calc_price(
+        Usage(input_tokens=input_tokens, output_tokens=1_000, cache_read_tokens=cached),
+        model_ref=model,
+        provider_id="openai",
+    )
+    uncached = calc_price(
+        Usage(input_tokens=input_tokens, output_tokens=1_000), model_ref=model, provider_id="openai"
+    )
+    # genai-prices prices every input token at the rate of the tier the whole input falls in
+    uncached_rate = float(uncached.input_price) / input_tokens
+    cached_part = float(reference.input_price) - (input_tokens - cached) * uncached_rate
+    assert cost is not None
+    assert cost.cached_input == pytest.approx(cached_part, rel=1e-9)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
 from ..exchange import Exchange
+from ._common import sent_params
 
 __all__ = ["CHUNK_CONTENT", "CHUNK_CONTROL", "CHUNK_USAGE_ONLY", "Adapter", "ChunkReader"]
 
@@ -19,6 +20,7 @@ CHUNK_CONTROL: Final = 2
 _NOT_THE_REQUEST: Final = frozenset(
     {
         "model",
+        "extra_body",  # merged into the arguments, as the client sends them
         "stream",
         "stream_options",
         "extra_headers",
@@ -99,7 +101,7 @@ class Adapter:
         transport options and labels; ``None`` for a call that asks nothing of a model."""
         return {
             name: value
-            for name, value in kwargs.items()
+            for name, value in sent_params(kwargs).items()
             if name not in _NOT_THE_REQUEST and type(value).__name__ not in _ABSENT
         }
 

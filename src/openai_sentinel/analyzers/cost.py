@@ -43,6 +43,7 @@ _UNUSED_RATES: Final = frozenset({"web_searches_kcount", "storage_searches_kcoun
 
 _PROVIDER_IDS: Final = {"openai": "openai", "azure.ai.openai": "azure"}
 """``gen_ai.provider.name`` values and the package's provider ids for them."""
+_STANDARD_TIERS: Final = frozenset({"default", "auto"})
 _TIER_CONTEXTS: Final = {"batch": {"processing": "batch"}}
 """The package's price context for a tier, when it is not ``{"service_tier": tier}``."""
 
@@ -240,11 +241,10 @@ class PriceBook:
         model = exchange.response_model or exchange.request_model
         if model is None or (exchange.input_tokens is None and exchange.output_tokens is None):
             return None
-        tier = exchange.response_service_tier
         return self.quote(
             model,
             provider=exchange.provider,
-            service_tier=None if tier in ("default", "auto") else tier,
+            service_tier=exchange.response_service_tier,
             input_tokens=exchange.input_tokens or 0,
             output_tokens=exchange.output_tokens or 0,
             cached=exchange.cache_read_input_tokens or 0,
@@ -287,13 +287,10 @@ class PriceBook:
                 )
                 full = float(prices.calc_price(uncached_usage)["input_price"]) * scale
                 savings = max(full - input_cost, 0.0)
-                without_cached = Usage(
-                    input_tokens=input_tokens - cached,
-                    output_tokens=0,
-                    cache_write_tokens=written or None,
-                )
-                rest = float(prices.calc_price(without_cached)["input_price"]) * scale
-                cached_cost = max(input_cost - rest, 0.0)
+                # the cache-read rate at the tier the whole input selects
+                all_cached = Usage(input_tokens=input_tokens, cache_read_tokens=input_tokens)
+                cache_rate = float(prices.calc_price(all_cached)["input_price"]) / input_tokens
+                cached_cost = cached * cache_rate * scale
         return Cost(
             input_cost + output_cost,
             input_cost,
@@ -316,7 +313,10 @@ class PriceBook:
         written: int = 0,
     ) -> Cost | None:
         """The cost of the given token counts (cached and written are parts of the input),
-        or ``None`` for a model without prices."""
+        or ``None`` for a model without prices. ``default`` and ``auto`` tiers are the
+        standard price."""
+        if service_tier in _STANDARD_TIERS:
+            service_tier = None
         found = self._resolve(provider, model, service_tier)
         if isinstance(found, _Unpriced):
             return None

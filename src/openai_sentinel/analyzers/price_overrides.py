@@ -167,6 +167,10 @@ def load_price_overrides(path: str) -> PriceOverrides:
     for tier, value in tiers.items():
         if not isinstance(tier, str) or not tier:
             raise _problem(path, f"service_tiers.{tier}", "a tier name must be a string")
+        if tier in ("default", "auto"):
+            raise _problem(
+                path, f"service_tiers.{tier}", "the standard tier has no multiplier; set its prices"
+            )
         multipliers[tier] = _number(path, f"service_tiers.{tier}", value, positive=True)
     prefixes.sort(key=lambda item: len(item[0]), reverse=True)
     return PriceOverrides(path, exact, tuple(prefixes), multipliers)

@@ -45,12 +45,14 @@ def _describe(value: Any) -> Any:
     raise _Unreadable
 
 
-def request_fingerprint(arguments: Mapping[str, Any]) -> bytes | None:
-    """A keyed digest of ``arguments`` (already stripped of the model and of transport
-    options), or ``None`` when one of them cannot be read without consuming it."""
+def request_fingerprint(kind: str, arguments: Mapping[str, Any]) -> bytes | None:
+    """A keyed digest of a request of ``kind`` (the operation: the same text embedded and
+    then asked about is two requests) with ``arguments`` (already stripped of the model
+    and of transport options), or ``None`` when one of them cannot be read without
+    consuming it."""
     try:
         canonical = json.dumps(
-            arguments,
+            [kind, arguments],
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,
@@ -99,12 +101,14 @@ class RepeatTracker:
         oldest_kept = now - self._window
         seen = self._seen
         with self._lock:
+            previous = seen.pop(fingerprint, None)
+            if previous is not None and previous[0] <= oldest_kept:
+                previous = None  # seen, but longer ago than the window
             while seen:
                 first_key, (last_seen, _) = next(iter(seen.items()))
                 if last_seen > oldest_kept and len(seen) < self._capacity:
                     break
                 del seen[first_key]
-            previous = seen.pop(fingerprint, None)
             if previous is None:
                 seen[fingerprint] = (now, model)
                 return None
