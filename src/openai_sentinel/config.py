@@ -57,7 +57,7 @@ class Settings:
     repeat_window_seconds: float = 3600.0
     """A request sent again within this many seconds is a repeat; 0 turns detection off."""
     repeat_table_size: int = 10_000
-    """Most requests remembered for repeat detection (16-byte digests, never text)."""
+    """Most requests remembered for repeat detection (64-bit fingerprints, never text)."""
     stream_usage: bool = False
     """Ask streamed chat and legacy completions for their usage chunk (``include_usage``)."""
 

@@ -7,15 +7,56 @@ either library.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["Exchange", "Message", "MessagePart"]
+__all__ = ["ANSWER_TEXT_LIMIT", "AnswerLogprobs", "Exchange", "Message", "MessagePart"]
+
+ANSWER_TEXT_LIMIT: Final = 4096
+"""Characters of the first answer kept for the analyzers (never recorded as such)."""
 
 MessagePart = dict[str, Any]
 """One part of a message in the GenAI conventions' JSON shape, e.g. ``{"type": "text", ...}``."""
 Message = dict[str, Any]
 """One message in the GenAI conventions' JSON shape: ``{"role": ..., "parts": [...]}``."""
+
+
+class AnswerLogprobs:
+    """What the token logprobs of one answer add up to: their count, sum and minimum,
+    all a geometric-mean confidence needs; constant size however long the answer."""
+
+    __slots__ = ("count", "minimum", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.minimum = 0.0
+
+    def add(self, logprob: object) -> None:
+        """One token's logprob; anything but a finite number is left out, and a positive
+        value (impossible for a probability) counts as 0."""
+        if type(logprob) is not float:
+            if type(logprob) is not int:
+                return
+            logprob = float(logprob)
+        if not math.isfinite(logprob):
+            return
+        logprob = min(logprob, 0.0)
+        self.count += 1
+        self.total += logprob
+        self.minimum = min(self.minimum, logprob)
+
+    def add_tokens(self, tokens: Any) -> None:
+        """The ``logprob`` of each of ``tokens`` (objects or dicts with one)."""
+        if not isinstance(tokens, (list, tuple)):
+            return
+        add = self.add
+        for token in tokens:
+            if isinstance(token, dict):
+                add(token.get("logprob"))
+            else:
+                add(getattr(token, "logprob", None))
 
 
 @dataclass(slots=True)
@@ -47,8 +88,8 @@ class Exchange:
     conversation_id: str | None = None
     reasoning_level: str | None = None
     encoding_formats: list[str] | None = None
-    request_fingerprint: bytes | None = None
-    """A keyed digest of the request without its model, for repeat detection; never text."""
+    request_fingerprint: int | None = None
+    """A keyed hash of the request without its model, for repeat detection; never text."""
 
     # opt-in content, already in the conventions' shape
     input_messages: list[Message] | None = None
@@ -68,6 +109,14 @@ class Exchange:
     embedding_dimensions: int | None = None
     response_service_tier: str | None = None
     system_fingerprint: str | None = None
+
+    # what the analyzers read of the answers (never recorded as such)
+    answer_logprobs: list[AnswerLogprobs] | None = None
+    """Per choice, in index order, when the response carried token logprobs."""
+    refused: bool = False
+    """An answer was a refusal (``message.refusal``, a Responses ``refusal`` part)."""
+    answer_text: str | None = None
+    """The first answer's text, up to :data:`ANSWER_TEXT_LIMIT` characters."""
 
     # streams
     time_to_first_chunk: float | None = None

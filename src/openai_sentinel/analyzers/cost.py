@@ -3,11 +3,12 @@
 Model resolution (snapshot names, fine-tunes, providers, dated prices, service-tier
 variants) is the package's and is cached per provider, model and service tier, failures
 included, for an hour (so a dated price change is picked up by a long-running process).
-The package's own calculation goes through its unit registry and ``Decimal`` (tens of
-microseconds), so a model whose prices are plain per-million-token rates is priced here
-with floats; any other price structure (tiers by context length, other units) is priced
-by the package itself. A prices file (:mod:`.price_overrides`) comes first. Knows
-neither the ``openai`` client nor OpenTelemetry.
+The package's own calculation goes through its unit registry and ``Decimal`` (tens to
+hundreds of microseconds), so the resolved per-million rates, cliff tiers by input size
+included, are priced here with floats, the way the package prices them. A price of
+another structure, or a model priced only in units a completion never reports, is left
+unpriced rather than guessed. A prices file (:mod:`.price_overrides`) comes first.
+Knows neither the ``openai`` client nor OpenTelemetry.
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ _CACHE_SIZE: Final = 256
 _RESOLUTION_TTL: Final = 3600.0
 """Seconds a model's resolved prices are reused before they are looked up again."""
 _PLAIN_RATES: Final = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
-_UNUSED_RATES: Final = frozenset({"web_searches_kcount", "storage_searches_kcount"})
-"""Rates of units a completion's usage never reports: they price to nothing here."""
 
 _PROVIDER_IDS: Final = {"openai": "openai", "azure.ai.openai": "azure"}
 """``gen_ai.provider.name`` values and the package's provider ids for them."""
@@ -65,22 +64,47 @@ class Cost:
     """The service-tier multiplier applied, when one was (not a tier price of the data)."""
 
 
+_Rate = tuple[float, tuple[tuple[int, float], ...]]
+"""USD per token: the base rate, and ``(start, rate)`` tiers that apply to every token
+once the call's input is over ``start`` tokens (genai-prices' "cliff" tiers)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Rates:
-    """USD per token."""
+    """USD per token of each kind, by the size of the call's input."""
 
-    input: float
-    output: float
-    cache_read: float
-    cache_write: float
+    input: _Rate
+    output: _Rate
+    cache_read: _Rate
+    cache_write: _Rate
+    flat: tuple[float, float, float, float] | None
+    """The four rates when none is tiered: the common case, no lookup."""
+
+    def at(self, input_tokens: int) -> tuple[float, float, float, float]:
+        """Input, output, cache-read and cache-write rates for a call of ``input_tokens``."""
+        if self.flat is not None:
+            return self.flat
+        return (
+            _rate_at(self.input, input_tokens),
+            _rate_at(self.output, input_tokens),
+            _rate_at(self.cache_read, input_tokens),
+            _rate_at(self.cache_write, input_tokens),
+        )
+
+
+def _rate_at(rate: _Rate, input_tokens: int) -> float:
+    base, tiers = rate
+    for start, price in reversed(tiers):
+        if input_tokens > start:
+            return price
+    return base
 
 
 @dataclass(frozen=True, slots=True)
 class _Resolved:
-    """How to price one (provider, model, tier): plain rates or the package's model price,
-    times a multiplier."""
+    """How to price one (provider, model, tier): rates, times a multiplier."""
 
-    prices: Any  # _Rates | genai_prices ModelPrice
+    rates: _Rates
     multiplier: float
     tier_multiplier: float | None
     source: str
@@ -103,30 +127,50 @@ def price_source() -> str:
     return f"genai-prices {version('genai-prices')}"
 
 
-def _plain_rates(model_price: Any) -> _Rates | None:
-    """Per-token rates when every price that applies is a plain per-million rate."""
-    values = {key: value for key, value in vars(model_price).items() if value is not None}
-    if set(values) - set(_PLAIN_RATES) - _UNUSED_RATES:
+class _OtherStructure(Exception):
+    """A price that is neither a per-million rate nor cliff tiers of them."""
+
+
+def _per_token(value: Any) -> _Rate | None:
+    if value is None:
         return None
-    rates = {key: values.get(key) for key in _PLAIN_RATES}
-    if not all(value is None or hasattr(value, "as_integer_ratio") for value in rates.values()):
-        return None  # tiered prices
-    return _rates_per_token(rates)
-
-
-def _rates_per_token(per_million: Mapping[str, Any]) -> _Rates:
-    per_token = {key: float(per_million.get(key) or 0) / 1e6 for key in _PLAIN_RATES}
-    input_rate = per_token["input_mtok"]
-    return _Rates(
-        input=input_rate,
-        output=per_token["output_mtok"],
-        cache_read=per_token["cache_read_mtok"]
-        if per_million.get("cache_read_mtok") is not None
-        else input_rate,
-        cache_write=per_token["cache_write_mtok"]
-        if per_million.get("cache_write_mtok") is not None
-        else input_rate,
+    if hasattr(value, "as_integer_ratio"):  # Decimal, float, int
+        return (float(value) / 1e6, ())
+    base, tiers = getattr(value, "base", None), getattr(value, "tiers", None)
+    if base is None or not isinstance(tiers, (list, tuple)):
+        raise _OtherStructure
+    return (
+        float(base) / 1e6,
+        tuple((int(tier.start), float(tier.price) / 1e6) for tier in tiers),
     )
+
+
+def _token_rates(per_million: Mapping[str, Any]) -> _Rates | None:
+    """Per-token rates from per-million ones (``input_mtok``…); ``None`` when neither input
+    nor output has a price (the model is priced in units a completion never reports).
+    Cached and cache-written tokens cost the input rate when they have none of their own.
+    Raises :class:`_OtherStructure` for a price this cannot follow."""
+    input_rate = _per_token(per_million.get("input_mtok"))
+    output_rate = _per_token(per_million.get("output_mtok"))
+    if input_rate is None and output_rate is None:
+        return None
+    zero: _Rate = (0.0, ())
+    input_rate = input_rate or zero
+    output_rate = output_rate or zero
+    cache_read = _per_token(per_million.get("cache_read_mtok")) or input_rate
+    cache_write = _per_token(per_million.get("cache_write_mtok")) or input_rate
+    rates = (input_rate, output_rate, cache_read, cache_write)
+    flat = None
+    if not any(tiers for _, tiers in rates):
+        flat = (input_rate[0], output_rate[0], cache_read[0], cache_write[0])
+    return _Rates(input_rate, output_rate, cache_read, cache_write, flat)
+
+
+def _package_rates(model_price: Any) -> _Rates | None:
+    """:func:`_token_rates` of a genai-prices ``ModelPrice``. Its rates for units a chat,
+    Responses or embeddings usage never reports (audio, images, web searches…) price
+    nothing, as in the package given the same usage."""
+    return _token_rates({key: getattr(model_price, key, None) for key in _PLAIN_RATES})
 
 
 def _tier_context(model_info: Any, tier: str) -> dict[str, str] | None:
@@ -178,8 +222,10 @@ class PriceBook:
         assert entry.rates is not None
         assert self._overrides is not None
         multiplier = self._tier_multipliers.get(tier, 1.0) if tier else 1.0
+        rates = _token_rates(entry.rates)
+        assert rates is not None  # the file requires input and output rates
         return _Resolved(
-            _rates_per_token(entry.rates),
+            rates,
             multiplier,
             multiplier if multiplier != 1.0 else None,
             self._overrides.label,
@@ -213,9 +259,13 @@ class PriceBook:
         if entry is not None and entry.discount is not None:
             multiplier *= 1.0 - entry.discount
             source = f"{source}, discount from {self._overrides.label}"  # type: ignore[union-attr]
-        return _Resolved(
-            _plain_rates(model_price) or model_price, multiplier, tier_multiplier, source, expires
-        )
+        try:
+            rates = _package_rates(model_price)
+        except _OtherStructure:
+            rates = None
+        if rates is None:
+            return _Unpriced(expires)
+        return _Resolved(rates, multiplier, tier_multiplier, source, expires)
 
     def _resolve(self, provider: str, model: str, tier: str | None) -> _Resolved | _Unpriced:
         key = (provider, model, tier)
@@ -256,41 +306,13 @@ class PriceBook:
         found: _Resolved, *, input_tokens: int, output_tokens: int, cached: int, written: int
     ) -> Cost:
         """Price token counts with resolved prices."""
-        prices = found.prices
         scale = found.multiplier
-        if isinstance(prices, _Rates):
-            uncached = max(input_tokens - cached - written, 0)
-            cached_cost = cached * prices.cache_read * scale
-            input_cost = (uncached * prices.input + written * prices.cache_write) * scale
-            input_cost += cached_cost
-            output_cost = output_tokens * prices.output * scale
-            savings = cached * (prices.input - prices.cache_read) * scale
-        else:
-            from genai_prices import Usage
-
-            calculated = prices.calc_price(
-                Usage(
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    cache_read_tokens=cached or None,
-                    cache_write_tokens=written or None,
-                )
-            )
-            input_cost = float(calculated["input_price"]) * scale
-            output_cost = float(calculated["output_price"]) * scale
-            cached_cost = savings = 0.0
-            if cached:
-                uncached_usage = Usage(
-                    input_tokens=input_tokens,
-                    output_tokens=0,
-                    cache_write_tokens=written or None,
-                )
-                full = float(prices.calc_price(uncached_usage)["input_price"]) * scale
-                savings = max(full - input_cost, 0.0)
-                # the cache-read rate at the tier the whole input selects
-                all_cached = Usage(input_tokens=input_tokens, cache_read_tokens=input_tokens)
-                cache_rate = float(prices.calc_price(all_cached)["input_price"]) / input_tokens
-                cached_cost = cached * cache_rate * scale
+        input_rate, output_rate, read_rate, write_rate = found.rates.at(input_tokens)
+        uncached = max(input_tokens - cached - written, 0)
+        cached_cost = cached * read_rate * scale
+        input_cost = (uncached * input_rate + written * write_rate) * scale + cached_cost
+        output_cost = output_tokens * output_rate * scale
+        savings = cached * (input_rate - read_rate) * scale
         return Cost(
             input_cost + output_cost,
             input_cost,

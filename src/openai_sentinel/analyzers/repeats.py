@@ -1,9 +1,18 @@
 """Repeated requests: the same prompt sent again within a time window, maybe to another
 model (a retry path escalating from a cheap model to an expensive one).
 
-A request is known by a keyed fingerprint of its normalized arguments (the model left
-out): BLAKE2b with a secret drawn once per process, so the table holds 16-byte digests,
-never text, and a digest says nothing outside the process. The table is bounded in
+A request is known by a keyed fingerprint of its arguments (the model left out): the
+interpreter's SipHash (keyed with its per-process hash secret) over a secret drawn once
+per process and the serialized arguments, 64 bits. The table holds those numbers, never
+text, and a fingerprint means nothing outside the process (it never leaves it). SipHash
+is a keyed hash made for this, and about four times faster than BLAKE2b here.
+
+Plain data (what a request is made of: dicts, lists, strings, numbers) is serialized by
+:mod:`marshal`, in C, about a microsecond per kilobyte; arguments holding other objects
+(a pydantic message of an earlier response, a ``response_format`` class) go through
+canonical JSON instead. Either way the same arguments built the same way give the same
+fingerprint; the same content built differently (keys in another order, a tuple for a
+list) may not, which only means that repeat goes unnoticed. The table is bounded in
 entries and in time. Knows neither the ``openai`` client nor OpenTelemetry.
 """
 
@@ -11,18 +20,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 __all__ = ["Repeat", "RepeatTracker", "request_fingerprint"]
 
-_SECRET: Final = secrets.token_bytes(32)
+_SECRET: Final = secrets.token_bytes(16)
 _DIGEST_SIZE: Final = 16
+"""Of the digest standing for ``bytes`` arguments in canonical JSON."""
+_MARSHAL_VERSION: Final = 2
+"""Without back-references, so equal values, shared or not, serialize alike."""
 
 
 class _Unreadable(Exception):
@@ -45,24 +58,26 @@ def _describe(value: Any) -> Any:
     raise _Unreadable
 
 
-def request_fingerprint(kind: str, arguments: Mapping[str, Any]) -> bytes | None:
+_ENCODER: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_describe
+)
+"""Canonical JSON (sorted keys, no spaces); made once, it keeps no state between calls."""
+
+
+def request_fingerprint(kind: str, arguments: Mapping[str, Any]) -> int | None:
     """A keyed digest of a request of ``kind`` (the operation: the same text embedded and
     then asked about is two requests) with ``arguments`` (already stripped of the model
     and of transport options), or ``None`` when one of them cannot be read without
     consuming it."""
     try:
-        canonical = json.dumps(
-            [kind, arguments],
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            default=_describe,
-        )
-    except Exception:  # an iterator, a file, a model that cannot dump itself, a cycle
-        return None
-    return hashlib.blake2b(
-        canonical.encode("utf-8", "surrogatepass"), digest_size=_DIGEST_SIZE, key=_SECRET
-    ).digest()
+        data = _SECRET + b"m" + marshal.dumps(cast(Any, (kind, arguments)), _MARSHAL_VERSION)
+    except Exception:  # an object marshal does not know: a model, a class, an iterator
+        try:
+            text = _ENCODER.encode([kind, arguments])
+        except Exception:  # an iterator, a file, a model that cannot dump itself, a cycle
+            return None
+        data = _SECRET + b"j" + text.encode("utf-8", "surrogatepass")
+    return hash(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +101,7 @@ class RepeatTracker:
             raise ValueError("window and capacity must be positive")
         self._window = window
         self._capacity = capacity
-        self._seen: OrderedDict[bytes, tuple[float, str | None]] = OrderedDict()
+        self._seen: OrderedDict[int, tuple[float, str | None]] = OrderedDict()
         """fingerprint -> (last seen, first model); least recently seen first."""
         self._lock = threading.Lock()
 
@@ -94,7 +109,7 @@ class RepeatTracker:
         return len(self._seen)
 
     def observe(
-        self, fingerprint: bytes, model: str | None, now: float | None = None
+        self, fingerprint: int, model: str | None, now: float | None = None
     ) -> Repeat | None:
         """Record a request; a :class:`Repeat` if it was seen within the window."""
         now = time.monotonic() if now is None else now
