@@ -37,10 +37,12 @@ lint: $(STAMP)  ## ruff and mypy --strict
 check: lint test
 
 bench: $(STAMP)  ## overhead benchmarks (reports ratios; never part of the tests)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/redaction_scaling.py
 	$(BIN)/python bench/hardening.py
 	$(BIN)/python bench/cost.py
+	$(BIN)/python bench/drift.py
 
 matrix: $(NOX)  ## the tests in one venv per Python of $(PYTHONS) x openai major of $(OPENAI_MAJORS)
 	$(NOX) $(NOX_ARGS) --sessions $(MATRIX_SESSIONS) -- $(PYTEST_ARGS)

@@ -8,11 +8,13 @@ Zero code: ``opentelemetry-instrument python app.py``. By hand::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .config import Settings, SettingsError
-from .instrumentor import OpenAISentinelInstrumentor
+
+if TYPE_CHECKING:
+    from .instrumentor import OpenAISentinelInstrumentor
 
 __all__ = [
     "OpenAISentinelInstrumentor",
@@ -24,6 +26,17 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    """``OpenAISentinelInstrumentor``, imported on first use, so that importing a module
+    of the package that needs neither (``openai_sentinel.drift``) loads neither
+    ``openai`` nor OpenTelemetry."""
+    if name == "OpenAISentinelInstrumentor":
+        from .instrumentor import OpenAISentinelInstrumentor
+
+        return OpenAISentinelInstrumentor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def instrument(**settings: Any) -> OpenAISentinelInstrumentor:
     """Instrument the OpenAI client with the global (or given) providers and ``settings``.
 
@@ -31,7 +44,7 @@ def instrument(**settings: Any) -> OpenAISentinelInstrumentor:
     setting. Calling it again while instrumented changes nothing and logs a warning;
     call :func:`uninstrument` first to change settings.
     """
-    from .instrumentor import configure
+    from .instrumentor import OpenAISentinelInstrumentor, configure
 
     configure(settings)
     instrumentor = OpenAISentinelInstrumentor()
@@ -41,4 +54,6 @@ def instrument(**settings: Any) -> OpenAISentinelInstrumentor:
 
 def uninstrument() -> None:
     """Restore the original OpenAI client methods."""
+    from .instrumentor import OpenAISentinelInstrumentor
+
     OpenAISentinelInstrumentor().uninstrument()

@@ -15,11 +15,9 @@ from opentelemetry.trace import INVALID_SPAN, set_span_in_context
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
-from .analyzers.cost import Cost
-from .analyzers.repeats import Repeat
 from .exchange import Exchange
 
-__all__ = ["CostMetrics", "LatestMetrics", "MetricSet", "StableMetrics"]
+__all__ = ["LatestMetrics", "MetricSet", "StableMetrics", "histogram"]
 
 Attributes = dict[str, AttributeValue]
 
@@ -27,7 +25,8 @@ NO_EXEMPLAR_CONTEXT: Final = set_span_in_context(INVALID_SPAN)
 """A context without a recording span: points recorded in it carry no exemplar."""
 
 
-def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
+def histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
+    """A histogram with advisory bucket boundaries and its description from semconv."""
     return meter.create_histogram(
         name,
         unit=unit,
@@ -38,16 +37,6 @@ def _histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -
 
 def _counter(meter: Meter, name: str) -> Counter:
     return meter.create_counter(name, unit="{token}", description=semconv.METRIC_DESCRIPTIONS[name])
-
-
-def _usd_counter(meter: Meter, name: str) -> Counter:
-    return meter.create_counter(name, unit="USD", description=semconv.METRIC_DESCRIPTIONS[name])
-
-
-def _request_counter(meter: Meter, name: str) -> Counter:
-    return meter.create_counter(
-        name, unit="{request}", description=semconv.METRIC_DESCRIPTIONS[name]
-    )
 
 
 class MetricSet(Protocol):
@@ -68,9 +57,9 @@ class _Timings:
     __slots__ = ("_chunk_gap", "_duration", "_first_chunk")
 
     def __init__(self, meter: Meter, duration: str, first_chunk: str, chunk_gap: str) -> None:
-        self._duration = _histogram(meter, duration, "s", semconv.DURATION_BUCKETS)
-        self._first_chunk = _histogram(meter, first_chunk, "s", semconv.DURATION_BUCKETS)
-        self._chunk_gap = _histogram(meter, chunk_gap, "s", semconv.DURATION_BUCKETS)
+        self._duration = histogram(meter, duration, "s", semconv.DURATION_BUCKETS)
+        self._first_chunk = histogram(meter, first_chunk, "s", semconv.DURATION_BUCKETS)
+        self._chunk_gap = histogram(meter, chunk_gap, "s", semconv.DURATION_BUCKETS)
 
     def _record_timings(
         self, exchange: Exchange, attributes: Attributes, duration: float, context: Context | None
@@ -97,7 +86,7 @@ class StableMetrics(_Timings):
             semconv.METRIC_TIME_TO_FIRST_CHUNK,
             semconv.METRIC_TIME_PER_OUTPUT_CHUNK,
         )
-        self._tokens = _histogram(
+        self._tokens = histogram(
             meter, semconv.METRIC_TOKEN_USAGE, "{token}", semconv.TOKEN_BUCKETS
         )
 
@@ -149,10 +138,10 @@ class LatestMetrics(_Timings):
         self._cache_read = _counter(meter, semconv.METRIC_INFERENCE_USAGE_CACHE_READ_TOKENS)
         self._cache_write = _counter(meter, semconv.METRIC_INFERENCE_USAGE_CACHE_WRITE_TOKENS)
         self._reasoning = _counter(meter, semconv.METRIC_INFERENCE_USAGE_REASONING_TOKENS)
-        self._operation_input = _histogram(
+        self._operation_input = histogram(
             meter, semconv.METRIC_INFERENCE_OPERATION_INPUT_TOKENS, "{token}", semconv.TOKEN_BUCKETS
         )
-        self._operation_output = _histogram(
+        self._operation_output = histogram(
             meter,
             semconv.METRIC_INFERENCE_OPERATION_OUTPUT_TOKENS,
             "{token}",
@@ -177,76 +166,3 @@ class LatestMetrics(_Timings):
             self._operation_input.record(exchange.input_tokens, attributes, context)
         if exchange.output_tokens is not None:
             self._operation_output.record(exchange.output_tokens, attributes, context)
-
-
-class CostMetrics:
-    """USD spent (a counter split into input and output), per-request cost, requests over
-    the threshold, what the prompt cache saved, and repeated requests. Unit ``USD``:
-    Prometheus names keep it, case included (``sentinel_cost_USD_total``,
-    ``sentinel_request_cost_USD_bucket``). With the latest conventions requested, the
-    proposed ``gen_ai.client.operation.cost`` histogram too."""
-
-    __slots__ = (
-        "_cache_savings",
-        "_model_switches",
-        "_operation_cost",
-        "_over_threshold",
-        "_per_request",
-        "_repeat_cost",
-        "_repeats",
-        "_spent",
-    )
-
-    def __init__(self, meter: Meter, *, latest: bool) -> None:
-        self._spent = _usd_counter(meter, semconv.METRIC_COST)
-        self._per_request = _histogram(
-            meter, semconv.METRIC_REQUEST_COST, "USD", semconv.COST_BUCKETS
-        )
-        self._operation_cost = (
-            _histogram(meter, semconv.METRIC_OPERATION_COST, "USD", semconv.COST_BUCKETS)
-            if latest
-            else None
-        )
-        self._over_threshold = _request_counter(meter, semconv.METRIC_COST_OVER_THRESHOLD)
-        self._cache_savings = _usd_counter(meter, semconv.METRIC_COST_CACHE_SAVINGS)
-        self._repeats = _request_counter(meter, semconv.METRIC_REQUEST_REPEATS)
-        self._repeat_cost = _usd_counter(meter, semconv.METRIC_REQUEST_REPEAT_COST)
-        self._model_switches = _request_counter(meter, semconv.METRIC_REQUEST_MODEL_SWITCHES)
-
-    def record(
-        self, cost: Cost, attributes: Attributes, context: Context | None, threshold: float
-    ) -> None:
-        """One priced call."""
-        self._spent.add(
-            cost.input, {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT}, context
-        )
-        self._spent.add(
-            cost.output,
-            {**attributes, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT},
-            context,
-        )
-        self._per_request.record(cost.total, attributes, context)
-        if self._operation_cost is not None:
-            self._operation_cost.record(cost.total, attributes, context)
-        if cost.total > threshold:
-            self._over_threshold.add(1, attributes, context)
-        if cost.cache_savings > 0:
-            self._cache_savings.add(cost.cache_savings, attributes, context)
-
-    def record_repeat(
-        self,
-        repeat: Repeat,
-        cost: Cost | None,
-        attributes: Attributes,
-        context: Context | None,
-    ) -> None:
-        """One repeated request, with what it cost when it was priced."""
-        self._repeats.add(1, attributes, context)
-        if cost is not None:
-            self._repeat_cost.add(cost.total, attributes, context)
-        if repeat.model_changed:
-            first = {
-                **attributes,
-                semconv.SENTINEL_REQUEST_REPEAT_FIRST_MODEL: repeat.first_model or "",
-            }
-            self._model_switches.add(1, first, context)

@@ -54,9 +54,9 @@ def _prepare(
     """The invocation of a call (not started yet) and the keyword arguments to call with.
 
     The arguments change only when we must read them (iterables, with content capture
-    on, become lists the client reads just the same) or when the ``stream_usage``
-    setting asks a stream for its usage chunk. Without an invocation, the call runs
-    untraced, with the usage chunk never asked for.
+    on, become lists the client reads just the same), when the ``stream_usage`` setting
+    asks a stream for its usage chunk, or when ``request_logprobs`` asks for logprobs.
+    Without an invocation, the call runs untraced, with neither asked for.
     """
     call_kwargs = kwargs
     try:
@@ -76,15 +76,22 @@ def _prepare(
     except Exception:
         report_internal_error("request parsing")
         return None, call_kwargs
+    readable = call_kwargs
     try:
         if exchange.stream and telemetry.settings.stream_usage:
             requested = adapter.with_stream_usage(call_kwargs)
             if requested is not None:
                 exchange.usage_injected = True
-                return invocation, requested
+                call_kwargs = requested
+        if telemetry.settings.request_logprobs:
+            requested = adapter.with_logprobs(call_kwargs, exchange.request_model)
+            if requested is not None:
+                exchange.logprobs_injected = True
+                call_kwargs = requested
     except Exception:
-        exchange.usage_injected = False
+        exchange.usage_injected = exchange.logprobs_injected = False
         report_internal_error("request parsing")
+        return invocation, readable
     return invocation, call_kwargs
 
 

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         "and print spans, metrics and a summary",
     )
     demo.add_argument(
-        "--calls", type=int, default=30, help="number of calls (default 30, at least 5)"
+        "--calls", type=int, default=None, help="number of calls (default 30, at least 5)"
     )
     demo.add_argument(
         "--live", action="store_true", help="talk to the real OpenAI API (needs OPENAI_API_KEY)"
@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--capture-content", action="store_true", help="record (redacted) message content"
+    )
+    demo.add_argument(
+        "--drift",
+        action="store_true",
+        help="the drift scenario instead: thousands of calls on the simulator, one model "
+        "losing confidence; prints the drift alarms as they are raised (--calls: default 5000)",
     )
     price = commands.add_parser(
         "price",
@@ -57,6 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulator_cli.serve(args, args.command_parser)
     if args.command == "price":
         return _price_command.run(args)
+    if args.drift:
+        from ._demo.drift import DRIFT_CALLS, run_drift_demo
+
+        if args.live:
+            print("openai-sentinel demo: --drift runs on the simulator only", file=sys.stderr)
+            return 2
+        return run_drift_demo(args.calls or DRIFT_CALLS)
+    if args.calls is None:
+        args.calls = 30
     if args.calls < 5:
         print("openai-sentinel demo: --calls must be at least 5", file=sys.stderr)
         return 2

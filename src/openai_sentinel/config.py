@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
@@ -21,6 +21,8 @@ _TRUE: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE: Final = frozenset({"false", "0", "no", "off", ""})
 _MAX_INTEGER: Final = 1_048_576
 _DIGITS: Final = re.compile(r"[0-9]{1,8}")
+_CALLABLE: Final = type("callable", (), {})
+"""The kind of settings that take a function."""
 _DECIMAL: Final = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,9})?")
 
 # Keyword arguments of ``instrument()`` that BaseInstrumentor itself takes or that the
@@ -60,6 +62,17 @@ class Settings:
     """Most requests remembered for repeat detection (64-bit fingerprints, never text)."""
     stream_usage: bool = False
     """Ask streamed chat and legacy completions for their usage chunk (``include_usage``)."""
+    confidence_heuristic: bool = True
+    """Without logprobs, estimate a confidence from how the answer ended and what it says."""
+    request_logprobs: bool = False
+    """Ask chat and Responses requests for token logprobs when they did not (models that
+    support them only); only the response's size changes."""
+    drift_detection: bool = True
+    """Watch confidence, output length and truncation rate per model for drift."""
+    drift_cooldown_seconds: float = 900.0
+    """A drift state change is reported at most once per model and severity in this time."""
+    on_drift: Callable[[Any], object] | None = None
+    """Called with each reported :class:`~openai_sentinel.drift.DriftChange` (keyword only)."""
 
 
 def _accepted(name: str, kind: type, *, text: bool) -> str:
@@ -70,6 +83,8 @@ def _accepted(name: str, kind: type, *, text: bool) -> str:
         return f"a number of {unit}, 0 or more"
     if kind is str:
         return "the path of a file" if text else "a path (str or os.PathLike)"
+    if kind is _CALLABLE:
+        return "a callable taking one DriftChange, or None (keyword only)"
     return f"an integer from 1 to {_MAX_INTEGER}"
 
 
@@ -92,6 +107,8 @@ def _from_keyword(name: str, value: object) -> Any:
         and 0 <= value < float("inf")
     ):
         return float(value)
+    if kind is _CALLABLE and (value is None or callable(value)):
+        return value
     if kind is str and isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
         if isinstance(path, str) and path:
@@ -128,7 +145,14 @@ _KINDS: Final[dict[str, type]] = {
     "repeat_window_seconds": float,
     "repeat_table_size": int,
     "stream_usage": bool,
+    "confidence_heuristic": bool,
+    "request_logprobs": bool,
+    "drift_detection": bool,
+    "drift_cooldown_seconds": float,
+    "on_drift": _CALLABLE,
 }
+KEYWORD_ONLY: Final = frozenset({"on_drift"})
+"""Settings no environment variable can give (a function)."""
 
 
 def env_name(setting: str) -> str:
@@ -156,7 +180,7 @@ def load_settings(
         name = field.name
         if name in overrides:
             values[name] = _from_keyword(name, overrides[name])
-        elif env_name(name) in environ:
+        elif env_name(name) in environ and name not in KEYWORD_ONLY:
             values[name] = _from_text(env_name(name), environ[env_name(name)], _KINDS[name])
         elif name == "capture_content" and GENAI_CAPTURE_ENV in environ:
             values[name] = _parse_genai_capture(environ[GENAI_CAPTURE_ENV])

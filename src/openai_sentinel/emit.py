@@ -5,6 +5,7 @@ All names come from :mod:`openai_sentinel.semconv`.
 
 from __future__ import annotations
 
+import logging
 import os
 import traceback
 from typing import Any, Final
@@ -23,10 +24,16 @@ from opentelemetry.trace import (
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
-from ._metrics import CostMetrics, LatestMetrics, MetricSet, StableMetrics
+from ._cost_metrics import CostMetrics
+from ._errors import report_internal_error
+from ._metrics import LatestMetrics, MetricSet, StableMetrics
+from ._quality_metrics import QualityMetrics
+from ._sums import key_of
 from ._version import __version__
 from .analyzers import Findings
+from .analyzers.confidence import SOURCE_LOGPROBS, Confidence, confidence_of, quality_of
 from .analyzers.cost import PriceBook
+from .analyzers.drift_monitor import OK, DriftChange, DriftMonitor
 from .analyzers.price_overrides import PriceOverrides
 from .analyzers.repeats import RepeatTracker
 from .config import Settings
@@ -36,6 +43,8 @@ from .exchange import Exchange
 __all__ = ["Telemetry"]
 
 _NOTHING_FOUND: Final = Findings()
+drift_logger: Final = logging.getLogger("openai_sentinel.drift")
+"""Drift state changes: warning and critical at ``WARNING``, back to ok at ``INFO``."""
 
 Attributes = dict[str, AttributeValue]
 
@@ -56,6 +65,22 @@ def _stacktrace(error: BaseException, message: str) -> str:
     return f"Traceback (most recent call last):\n{''.join(frames)}{kind}: {message}\n"
 
 
+def drift_attributes(change: DriftChange) -> Attributes:
+    """The attributes of a drift state change (span event, log record)."""
+    attributes: Attributes = {
+        semconv.SENTINEL_DRIFT_SIGNAL: change.signal,
+        semconv.SENTINEL_DRIFT_SEVERITY: change.severity,
+        semconv.SENTINEL_DRIFT_PREVIOUS_SEVERITY: change.previous,
+        semconv.GEN_AI_REQUEST_MODEL: change.model,
+        semconv.GEN_AI_OPERATION_NAME: change.operation,
+    }
+    if change.drop is not None:
+        attributes[semconv.SENTINEL_DRIFT_DROP] = change.drop
+    if change.baseline is not None:
+        attributes[semconv.SENTINEL_DRIFT_BASELINE] = change.baseline
+    return attributes
+
+
 def latest_conventions_requested() -> bool:
     """Whether ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai_latest_experimental``."""
     values = os.environ.get(semconv.SEMCONV_STABILITY_OPT_IN_ENV, "")
@@ -68,8 +93,10 @@ class Telemetry:
     __slots__ = (
         "_costs",
         "_metrics",
+        "_quality",
         "active",
         "content_buffer_limit",
+        "drift",
         "latest_conventions",
         "price_book",
         "repeats",
@@ -114,6 +141,16 @@ class Telemetry:
             else None
         )
         """Requests seen within the repeat window; ``None`` when detection is off."""
+        self.drift = (
+            DriftMonitor(settings.drift_cooldown_seconds) if settings.drift_detection else None
+        )
+        """Drift detectors per model, operation and signal; ``None`` when detection is off."""
+        monitor = self.drift
+        self._quality = QualityMetrics(
+            meter,
+            states=monitor.states if monitor is not None else list,
+            active=lambda: self.active,
+        )
 
     # -- spans ---------------------------------------------------------------------
 
@@ -198,6 +235,8 @@ class Telemetry:
             attributes[semconv.SENTINEL_STREAM_CHUNKS] = exchange.chunk_count
         if exchange.usage_injected:
             attributes[semconv.SENTINEL_STREAM_USAGE_INJECTED] = True
+        if exchange.logprobs_injected:
+            attributes[semconv.SENTINEL_LOGPROBS_INJECTED] = True
         if exchange.response_unread:
             attributes[semconv.SENTINEL_RESPONSE_UNREAD] = True
         if self.settings.capture_content:
@@ -219,14 +258,44 @@ class Telemetry:
         repeat = None
         if self.repeats is not None and exchange.request_fingerprint is not None:
             repeat = self.repeats.observe(exchange.request_fingerprint, exchange.request_model)
-        if exchange.operation == semconv.OPERATION_FETCH_RESPONSE or (
-            exchange.error_type is not None and exchange.input_tokens is None
-        ):
-            # a fetch costs nothing (the call that made the response paid); a call that
-            # failed before any usage was not billed
-            return Findings(repeat=repeat) if repeat is not None else _NOTHING_FOUND
+        if exchange.operation == semconv.OPERATION_FETCH_RESPONSE:
+            return _NOTHING_FOUND  # a fetch costs nothing and was judged when it was made
+        quality = quality_of(exchange)
+        confidence = confidence_of(exchange, heuristic=self.settings.confidence_heuristic)
+        drift = self._watch_drift(exchange, confidence, quality.truncated)
+        if exchange.error_type is not None and exchange.input_tokens is None:
+            # failed before any usage: nothing was billed
+            return Findings(repeat=repeat, confidence=confidence, quality=quality, drift=drift)
         cost = self.price_book.cost(exchange)
-        return Findings(cost=cost, unpriced=cost is None, repeat=repeat)
+        return Findings(
+            cost=cost,
+            unpriced=cost is None,
+            repeat=repeat,
+            confidence=confidence,
+            quality=quality,
+            drift=drift,
+        )
+
+    def _watch_drift(
+        self, exchange: Exchange, confidence: Confidence | None, truncated: bool
+    ) -> tuple[DriftChange, ...]:
+        """Feed a finished call to the drift detectors of its model. A failed call says
+        nothing of the model's answers and is left out."""
+        monitor = self.drift
+        model = exchange.response_model or exchange.request_model
+        if monitor is None or model is None or exchange.error_type is not None:
+            return ()
+        answered = exchange.finish_reasons is not None
+        changes = monitor.observe(
+            model,
+            exchange.operation,
+            confidence=confidence.value
+            if confidence is not None and confidence.source == SOURCE_LOGPROBS
+            else None,
+            output_tokens=exchange.output_tokens if answered else None,
+            truncated=truncated if answered else None,
+        )
+        return tuple(changes)
 
     def finding_attributes(self, findings: Findings) -> Attributes:
         """Span attributes of what the analyzers found."""
@@ -250,6 +319,19 @@ class Telemetry:
                 attributes[semconv.GEN_AI_USAGE_COST_SOURCE] = semconv.COST_SOURCE_LOCAL
         elif findings.unpriced:
             attributes[semconv.SENTINEL_COST_UNPRICED] = True
+        confidence = findings.confidence
+        if confidence is not None:
+            attributes[semconv.SENTINEL_CONFIDENCE] = confidence.value
+            attributes[semconv.SENTINEL_CONFIDENCE_SOURCE] = confidence.source
+            if confidence.min_token is not None:
+                attributes[semconv.SENTINEL_CONFIDENCE_MIN_TOKEN] = confidence.min_token
+        quality = findings.quality
+        if quality.truncated:
+            attributes[semconv.SENTINEL_RESPONSE_TRUNCATED] = True
+        if quality.refused:
+            attributes[semconv.SENTINEL_RESPONSE_REFUSAL] = True
+        if quality.content_filtered:
+            attributes[semconv.SENTINEL_RESPONSE_CONTENT_FILTERED] = True
         repeat = findings.repeat
         if repeat is not None:
             attributes[semconv.SENTINEL_REQUEST_REPEAT] = True
@@ -272,6 +354,7 @@ class Telemetry:
             if span.is_recording():
                 span.set_attributes(self.response_attributes(exchange))
                 span.set_attributes(self.finding_attributes(findings))
+                self._add_finding_events(span, findings, end_time)
                 if error is None and exchange.error_type is not None:
                     # an error the API reported in the response or the stream, not raised
                     description = exchange.error_message or exchange.error_type
@@ -288,6 +371,48 @@ class Telemetry:
                     )
         finally:
             span.end(end_time=end_time)
+
+    @staticmethod
+    def _add_finding_events(span: Span, findings: Findings, timestamp: int) -> None:
+        """One event per answer's confidence when there were several, one per drift
+        state change."""
+        confidence = findings.confidence
+        if confidence is not None:
+            for index, value, min_token in confidence.per_answer:
+                span.add_event(
+                    semconv.EVENT_CONFIDENCE,
+                    {
+                        semconv.SENTINEL_CHOICE_INDEX: index,
+                        semconv.SENTINEL_CONFIDENCE: value,
+                        semconv.SENTINEL_CONFIDENCE_MIN_TOKEN: min_token,
+                    },
+                    timestamp,
+                )
+        for change in findings.drift:
+            span.add_event(semconv.EVENT_DRIFT, drift_attributes(change), timestamp)
+
+    def notify(self, findings: Findings) -> None:
+        """Tell the log and the user's ``on_drift`` callback about drift state changes."""
+        for change in findings.drift:
+            level = logging.INFO if change.severity == OK else logging.WARNING
+            drift_logger.log(
+                level,
+                "%s drift of %s %s: %s -> %s (%.1f%% against a baseline of %s)",
+                change.signal,
+                change.operation,
+                change.model,
+                change.previous,
+                change.severity,
+                (change.drop or 0.0) * 100.0,
+                "-" if change.baseline is None else f"{change.baseline:.4g}",
+                extra={"drift": drift_attributes(change)},
+            )
+            callback = self.settings.on_drift
+            if callback is not None:
+                try:
+                    callback(change)
+                except Exception:
+                    report_internal_error("the on_drift callback")
 
     # -- metrics -------------------------------------------------------------------
 
@@ -323,11 +448,13 @@ class Telemetry:
         """Record the duration, token, cost and (for streams) first-chunk points."""
         attributes = self.metric_attributes(exchange)
         self._metrics.record_call(exchange, attributes, duration, context)
+        key = key_of(attributes)
         cost = findings.cost
         if cost is not None:
-            self._costs.record(cost, attributes, context, self.settings.cost_threshold_usd)
+            self._costs.record(cost, attributes, key, context, self.settings.cost_threshold_usd)
         if findings.repeat is not None:
-            self._costs.record_repeat(findings.repeat, cost, attributes, context)
+            self._costs.record_repeat(findings.repeat, cost, key)
+        self._quality.record(findings, attributes, key, context)
 
     def record_chunk_gaps(self, exchange: Exchange, gaps: list[float]) -> None:
         """Record the time between consecutive chunks of a stream.

@@ -111,8 +111,8 @@ class Exchange:
     system_fingerprint: str | None = None
 
     # what the analyzers read of the answers (never recorded as such)
-    answer_logprobs: list[AnswerLogprobs] | None = None
-    """Per choice, in index order, when the response carried token logprobs."""
+    answer_logprobs: dict[int, AnswerLogprobs] | None = None
+    """By choice index, in index order, when the response carried token logprobs."""
     refused: bool = False
     """An answer was a refusal (``message.refusal``, a Responses ``refusal`` part)."""
     answer_text: str | None = None
@@ -123,6 +123,8 @@ class Exchange:
     chunk_count: int = 0
     stream_end: str | None = None
     usage_injected: bool = False
+    logprobs_injected: bool = False
+    """openai-sentinel asked for the logprobs (the ``request_logprobs`` setting)."""
     response_unread: bool = False
 
     # failure

@@ -137,3 +137,8 @@ class Invocation:
             self.telemetry.record_metrics(exchange, findings, duration, self.context)
         except Exception:
             report_internal_error("metric recording")
+        if findings.drift:
+            try:
+                self.telemetry.notify(findings)
+            except Exception:
+                report_internal_error("drift notification")

@@ -99,6 +99,38 @@ SENTINEL_REQUEST_REPEAT_MODEL_CHANGED: Final = "sentinel.request.repeat.model_ch
 """True when a repeat went to another model than the first time (a retry escalating)."""
 SENTINEL_REQUEST_REPEAT_FIRST_MODEL: Final = "sentinel.request.repeat.first_model"
 """The model a repeat was first sent to, when it changed; also a metric attribute."""
+SENTINEL_CONFIDENCE: Final = "sentinel.confidence"
+"""How sure the model was of its (first) answer, in [0, 1]: the geometric mean of its
+token probabilities from logprobs, or the documented heuristic."""
+SENTINEL_CONFIDENCE_MIN_TOKEN: Final = "sentinel.confidence.min_token"
+"""Probability of the answer's least likely token (logprobs only)."""
+SENTINEL_CONFIDENCE_SOURCE: Final = "sentinel.confidence.source"
+"""``logprobs`` or ``heuristic``."""
+CONFIDENCE_SOURCE_LOGPROBS: Final = "logprobs"
+CONFIDENCE_SOURCE_HEURISTIC: Final = "heuristic"
+SENTINEL_LOGPROBS_INJECTED: Final = "sentinel.logprobs_injected"
+"""True when openai-sentinel asked for the logprobs (the ``request_logprobs`` setting)."""
+SENTINEL_RESPONSE_TRUNCATED: Final = "sentinel.response.truncated"
+"""True when an answer was cut by the token limit (``length``, ``max_output_tokens``)."""
+SENTINEL_RESPONSE_REFUSAL: Final = "sentinel.response.refusal"
+"""True when an answer was a refusal."""
+SENTINEL_RESPONSE_CONTENT_FILTERED: Final = "sentinel.response.content_filtered"
+"""True when an answer was stopped by the content filter."""
+SENTINEL_CHOICE_INDEX: Final = "sentinel.choice.index"
+"""The answer an event describes, when a call asked for several (``n``)."""
+EVENT_CONFIDENCE: Final = "sentinel.confidence"
+"""Span event: the confidence of one answer of several."""
+EVENT_DRIFT: Final = "sentinel.drift"
+"""Span event: a drift state change this call caused (ok, warning, critical)."""
+SENTINEL_DRIFT_SIGNAL: Final = "sentinel.drift.signal"
+"""``confidence``, ``output_length`` or ``truncation``."""
+SENTINEL_DRIFT_SEVERITY: Final = "sentinel.drift.severity"
+"""``ok``, ``warning`` or ``critical``."""
+SENTINEL_DRIFT_PREVIOUS_SEVERITY: Final = "sentinel.drift.previous_severity"
+SENTINEL_DRIFT_DROP: Final = "sentinel.drift.drop"
+"""How much worse the recent level is than the baseline, relative: 0.08 is 8% lower
+confidence or output length, or an 8% higher truncation rate."""
+SENTINEL_DRIFT_BASELINE: Final = "sentinel.drift.baseline"
 SENTINEL_RESPONSE_UNREAD: Final = "sentinel.response.unread"
 """True for ``with_streaming_response`` calls, whose body the instrumentation never reads."""
 
@@ -180,6 +212,32 @@ METRIC_REQUEST_REPEAT_COST: Final = "sentinel.request.repeat.cost"
 METRIC_REQUEST_MODEL_SWITCHES: Final = "sentinel.request.repeat.model_switches"
 """Counter of repeats sent to another model than the first time, by first and new model
 (Prometheus: ``sentinel_request_repeat_model_switches_total``)."""
+METRIC_CONFIDENCE: Final = "sentinel.confidence"
+"""Histogram of answer confidence, unit ``1`` (Prometheus: ``sentinel_confidence_bucket``)."""
+CONFIDENCE_BUCKETS: Final = (
+    0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
+    0.81, 0.82, 0.83, 0.84, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95,
+    0.96, 0.97, 0.98, 0.99,
+)  # fmt: skip
+"""0.05 steps, 0.01 above 0.8, where healthy answers sit and a 3% shift shows."""
+METRIC_TRUNCATIONS: Final = "sentinel.response.truncations"
+"""Counter of calls with a truncated answer (Prometheus:
+``sentinel_response_truncations_total``)."""
+METRIC_REFUSALS: Final = "sentinel.response.refusals"
+"""Counter of calls with a refusal (Prometheus: ``sentinel_response_refusals_total``)."""
+METRIC_CONTENT_FILTERED: Final = "sentinel.response.content_filtered"
+"""Counter of calls stopped by the content filter
+(Prometheus: ``sentinel_response_content_filtered_total``)."""
+METRIC_DRIFT: Final = "sentinel.drift"
+"""Gauge of how much worse (%) each watched signal is than its baseline (the percent
+drop of confidence), by model, operation and signal
+(Prometheus: ``sentinel_drift_percent``)."""
+METRIC_DRIFT_SEVERITY: Final = "sentinel.drift.severity"
+"""Gauge: 0 ok, 1 warning, 2 critical, by model, operation and signal
+(Prometheus: ``sentinel_drift_severity``)."""
+METRIC_DRIFT_ALARMS: Final = "sentinel.drift.alarms"
+"""Counter of drift state changes to warning or critical
+(Prometheus: ``sentinel_drift_alarms_total``)."""
 COST_BUCKETS: Final = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 )  # fmt: skip
@@ -230,6 +288,13 @@ METRIC_DESCRIPTIONS: Final = {
     METRIC_REQUEST_REPEAT_COST: "USD spent on repeated requests",
     METRIC_REQUEST_MODEL_SWITCHES: "Repeated requests sent to another model than the first time",
     METRIC_OPERATION_COST: "GenAI operation cost",
+    METRIC_CONFIDENCE: "How sure the model was of its answer",
+    METRIC_TRUNCATIONS: "Model calls whose answer was cut by the token limit",
+    METRIC_REFUSALS: "Model calls whose answer was a refusal",
+    METRIC_CONTENT_FILTERED: "Model calls stopped by the content filter",
+    METRIC_DRIFT: "How much worse a watched signal is than its baseline",
+    METRIC_DRIFT_SEVERITY: "Drift state of a watched signal: 0 ok, 1 warning, 2 critical",
+    METRIC_DRIFT_ALARMS: "Drift alarms raised",
     METRIC_INFERENCE_DURATION: "GenAI inference duration",
     METRIC_INFERENCE_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk of a streamed inference",
     METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK: "Time between chunks of a streamed inference",

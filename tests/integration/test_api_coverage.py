@@ -27,8 +27,8 @@ from pydantic import BaseModel
 from openai_sentinel import OpenAISentinelInstrumentor, semconv
 
 from ..support import api_payloads as payloads
+from ..support.findings import pop_and_check_findings
 from ..support.http_library import http
-from ..support.prices import pop_and_check_cost
 from ..support.telemetry import Telemetry
 from ..support.transport import async_client, sync_client
 
@@ -265,7 +265,7 @@ def check_span(span: ReadableSpan, name: str, expected: dict[str, Any]) -> None:
     assert span.name == name
     assert span.kind is SpanKind.CLIENT
     assert span.end_time is not None
-    actual = pop_and_check_cost(plain(span.attributes))
+    actual = pop_and_check_findings(plain(span.attributes))
     first_chunk = actual.pop(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, None)
     if expected.get(semconv.SENTINEL_STREAM_CHUNKS):
         assert isinstance(first_chunk, float)

@@ -59,8 +59,8 @@ from tests.support.cassettes import (
     load_cassette,
 )
 from tests.support.cassettes import sse_data as recorded_events
+from tests.support.findings import pop_and_check_findings
 from tests.support.http_library import http
-from tests.support.prices import pop_and_check_cost
 from tests.support.telemetry import Telemetry
 
 BASE_URL = "https://api.openai.com/v1"
@@ -642,7 +642,7 @@ def check_span(span: ReadableSpan, expected: Expected, *, capture: bool) -> None
     assert span.name == expected.span_name
     assert span.kind is SpanKind.CLIENT
     assert span.end_time is not None
-    attributes = pop_and_check_cost(dict(span.attributes or {}))
+    attributes = pop_and_check_findings(dict(span.attributes or {}))
     first_chunk = attributes.pop(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, None)
     if expected.chunks:
         assert isinstance(first_chunk, float)

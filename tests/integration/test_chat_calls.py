@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from openai_sentinel import semconv
 
 from ..support import payloads
+from ..support.findings import pop_and_check_findings
 from ..support.http_library import http
-from ..support.prices import pop_and_check_cost
 from ..support.telemetry import Telemetry
 from ..support.transport import ScriptedAPI, async_client, sync_client
 
@@ -42,7 +42,7 @@ def test_span_carries_request_and_response_attributes(telemetry: Telemetry, inst
     assert span.name == "chat gpt-4o-mini"
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
-    assert pop_and_check_cost(dict(span.attributes or {})) == {
+    assert pop_and_check_findings(dict(span.attributes or {})) == {
         semconv.GEN_AI_OPERATION_NAME: "chat",
         semconv.GEN_AI_PROVIDER_NAME: "openai",
         semconv.OPENAI_API_TYPE: "chat_completions",

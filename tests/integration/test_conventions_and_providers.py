@@ -85,9 +85,13 @@ COST_METRICS = {
     semconv.METRIC_COST,
     semconv.METRIC_REQUEST_COST,
     semconv.METRIC_COST_CACHE_SAVINGS,
+    semconv.METRIC_CONFIDENCE,
+    semconv.METRIC_DRIFT_SEVERITY,
 }
 """The scripted API answers as ``gpt-4o-mini-2024-07-18``, a priced model, with cached
-input tokens, so both calls are priced whatever model the request names."""
+input tokens, so both calls are priced whatever model the request names; every answer
+gets a confidence, and its model's drift state is reported (still warming up, so no
+drift percentage yet)."""
 V1_41_METRICS = {
     semconv.METRIC_OPERATION_DURATION,
     semconv.METRIC_TOKEN_USAGE,

@@ -86,8 +86,11 @@ def _otlp_exporters() -> tuple[SpanExporter, MetricExporter, str]:
     )
 
 
-def make_providers(*, json_output: bool, service_name: str) -> DemoProviders:
+def make_providers(
+    *, json_output: bool, service_name: str, console_spans: bool = True
+) -> DemoProviders:
     """Console exporters (compact, or the SDK's JSON), or OTLP if the endpoint variable is set.
+    ``console_spans=False`` prints no span (thousands of calls), only the metrics.
 
     OTLP exports get a short timeout (retries included) and are counted, so that
     :meth:`DemoProviders.export_problem` can tell when the endpoint took nothing.
@@ -115,7 +118,8 @@ def make_providers(*, json_output: bool, service_name: str) -> DemoProviders:
         else:
             span_exporter = ConsoleSpanExporter(formatter=format_span)
             metric_exporter = ConsoleMetricExporter(formatter=format_metrics)
-        tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+        if console_spans:
+            tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
     readers: Sequence[MetricReader] = [
         PeriodicExportingMetricReader(metric_exporter, export_interval_millis=_HOUR_MS)
     ]

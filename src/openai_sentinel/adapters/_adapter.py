@@ -109,6 +109,10 @@ class Adapter:
         """``kwargs`` with one-shot iterables we must read turned into lists."""
         return kwargs
 
+    def with_logprobs(self, kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
+        """``kwargs`` asking for token logprobs, or ``None`` to leave them as is."""
+        return None
+
     def with_stream_usage(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         """``kwargs`` asking a stream for its usage chunk, or ``None`` to leave them as is."""
         return None

@@ -7,6 +7,7 @@ from typing import Any, Final
 from .. import semconv
 from ..exchange import Exchange, Message
 from ._adapter import CHUNK_CONTENT, CHUNK_CONTROL, CHUNK_USAGE_ONLY
+from ._answers import AnswerCollector
 from ._chat_content import output_message
 from ._common import as_str
 
@@ -127,6 +128,7 @@ class ChoiceStreamAccumulator:
     """
 
     __slots__ = (
+        "_answers",
         "_budget",
         "_capture",
         "_exchange",
@@ -144,6 +146,7 @@ class ChoiceStreamAccumulator:
         self._finish: dict[int, str | None] = {}
         self._texts: dict[int, ChoiceText] = {}
         self._usage: Any = None
+        self._answers = AnswerCollector()
 
     def add(self, chunk: Any) -> int:
         """Take one chunk; say whether it is output or only carries usage (no choices)."""
@@ -167,6 +170,7 @@ class ChoiceStreamAccumulator:
                 finish[index] = reason
             elif reason is not None:
                 finish[index] = reason
+            self._read_answer(index, choice)
             if self._capture:
                 text = self._texts.get(index)
                 if text is None:
@@ -178,6 +182,23 @@ class ChoiceStreamAccumulator:
 
     def _read_choice(self, text: ChoiceText, choice: Any) -> None:
         text.add(getattr(choice, "delta", None))
+
+    def _read_answer(self, index: int, choice: Any) -> None:
+        """What the analyzers need of a chat choice: logprobs, refusal, first answer's text."""
+        answers = self._answers
+        logprobs = getattr(choice, "logprobs", None)
+        if logprobs is not None:
+            answers.logprobs(index, getattr(logprobs, "content", None))
+            refusal_tokens = getattr(logprobs, "refusal", None)
+            if refusal_tokens:
+                answers.logprobs(index, refusal_tokens)
+        delta = getattr(choice, "delta", None)
+        if delta is None:
+            return
+        if getattr(delta, "refusal", None):
+            answers.refused = True
+        if index == 0:
+            answers.text(getattr(delta, "content", None))
 
     def _read_usage(self, usage: Any) -> None:
         raise NotImplementedError
@@ -212,6 +233,7 @@ class ChoiceStreamAccumulator:
         as the conventions ask.
         """
         exchange = self._exchange
+        self._answers.fill(exchange)
         if self._usage is not None:
             self._read_usage(self._usage)
         expected = range(min(exchange.choice_count or 1, MAX_CHOICES))

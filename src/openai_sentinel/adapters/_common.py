@@ -174,3 +174,19 @@ def readable_kwargs(kwargs: dict[str, Any], names: tuple[str, ...]) -> dict[str,
         else:
             changed[name] = items
     return {**kwargs, **changed} if changed else kwargs
+
+
+_LOGPROB_MODELS: Final = ("gpt-4.1", "gpt-4o", "gpt-4-", "gpt-3.5-turbo", "chatgpt-4o")
+_NO_LOGPROBS: Final = ("audio", "search", "realtime", "transcribe", "tts")
+
+
+def supports_logprobs(model: str | None) -> bool:
+    """Whether ``model`` is known to return token logprobs: OpenAI's non-reasoning chat
+    models. Reasoning models (o-series, gpt-5) reject the parameter, so a request is only
+    changed for these."""
+    if not model:
+        return False
+    name = model.removeprefix("ft:").lower()
+    return (name == "gpt-4" or name.startswith(_LOGPROB_MODELS)) and not any(
+        word in name for word in _NO_LOGPROBS
+    )

@@ -9,8 +9,9 @@ from .. import semconv
 from ..exchange import Exchange, Message
 from . import _chat_content, _common
 from ._adapter import Adapter, ChunkReader
+from ._answers import read_chat_answers
 from ._choices import ChoiceStreamAccumulator, UsageChunkFilter
-from ._common import as_float, as_int, as_str, field
+from ._common import as_float, as_int, as_str, field, supports_logprobs
 from ._results import RAW_RESPONSE_HEADER, is_omitted
 from ._schema import schema_names
 
@@ -84,14 +85,36 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
     return exchange
 
 
+def reads_raw_body(kwargs: Mapping[str, Any]) -> bool:
+    """Whether the caller reads the raw body (``with_raw_response``,
+    ``with_streaming_response``), where anything added to the request would show."""
+    headers = kwargs.get("extra_headers")
+    return isinstance(headers, Mapping) and RAW_RESPONSE_HEADER in headers
+
+
+def _decided(kwargs: Mapping[str, Any], name: str) -> bool:
+    """The caller gave ``name``, as an argument or through ``extra_body``."""
+    extra_body = kwargs.get("extra_body")
+    if isinstance(extra_body, Mapping) and name in extra_body:
+        return True
+    return name in kwargs and not is_omitted(kwargs[name])
+
+
+def with_logprobs(kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
+    """``kwargs`` with ``logprobs=True``, or ``None`` to leave them as is: the caller
+    decided, reads the raw body, or the model is not known to return logprobs."""
+    if _decided(kwargs, "logprobs") or reads_raw_body(kwargs) or not supports_logprobs(model):
+        return None
+    return {**kwargs, "logprobs": True}
+
+
 def with_stream_usage(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
     """``kwargs`` with ``stream_options.include_usage`` turned on, or ``None`` to leave as is.
 
     Left as is: the caller already decided on ``include_usage``, passed options we do
     not understand, or reads the raw body (an extra chunk would show there).
     """
-    headers = kwargs.get("extra_headers")
-    if isinstance(headers, Mapping) and RAW_RESPONSE_HEADER in headers:
+    if reads_raw_body(kwargs):
         return None
     extra_body = kwargs.get("extra_body")
     if isinstance(extra_body, Mapping) and "stream_options" in extra_body:
@@ -137,6 +160,7 @@ def read_response(exchange: Exchange, completion: Any, *, capture_content: bool)
     usage = field(completion, "usage")
     if usage is not None:
         read_usage(exchange, usage)
+    read_chat_answers(exchange, choices)
     if capture_content:
         outputs: list[Message] = []
         for choice, finish in zip(choices, exchange.finish_reasons or (), strict=True):
@@ -187,6 +211,9 @@ class ChatAdapter(Adapter):
 
     def with_stream_usage(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         return with_stream_usage(kwargs)
+
+    def with_logprobs(self, kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
+        return with_logprobs(kwargs, model)
 
     def completion_of_error(self, error: BaseException) -> Any:
         """The completion a failed ``parse()`` still carries (``LengthFinishReasonError``,

@@ -9,6 +9,7 @@ from .. import semconv
 from ..exchange import Exchange, Message
 from . import _common, chat
 from ._adapter import Adapter, ChunkReader
+from ._answers import read_completion_answers
 from ._choices import ChoiceStreamAccumulator, ChoiceText
 from ._common import as_str, field
 
@@ -36,6 +37,13 @@ class _CompletionStreamAccumulator(ChoiceStreamAccumulator):
 
     def _read_choice(self, text: ChoiceText, choice: Any) -> None:
         text.add_text(getattr(choice, "text", None))
+
+    def _read_answer(self, index: int, choice: Any) -> None:
+        logprobs = getattr(choice, "logprobs", None)
+        if logprobs is not None:
+            self._answers.logprobs(index, getattr(logprobs, "token_logprobs", None))
+        if index == 0:
+            self._answers.text(getattr(choice, "text", None))
 
     def _read_usage(self, usage: Any) -> None:
         chat.read_usage(self._exchange, usage)
@@ -66,6 +74,7 @@ class CompletionsAdapter(Adapter):
         usage = field(response, "usage")
         if usage is not None:
             chat.read_usage(exchange, usage)
+        read_completion_answers(exchange, choices)
         if capture_content:
             exchange.output_messages = [
                 _output_message(as_str(field(choice, "text")), finish)

@@ -9,10 +9,12 @@ from .. import semconv
 from ..exchange import Exchange
 from . import _common, _responses_content
 from ._adapter import CHUNK_CONTENT, CHUNK_CONTROL, Adapter, ChunkReader
+from ._answers import read_responses
 from ._choices import TextBudget
 from ._common import as_float, as_int, as_str, field
+from ._results import is_omitted
 from ._schema import schema_names
-from .chat import output_type
+from .chat import output_type, reads_raw_body
 from .errors import describe_api_error
 
 __all__ = ["ADAPTER", "RETRIEVAL_ADAPTER", "ResponseEventReader", "finish_reason"]
@@ -111,6 +113,7 @@ def read_response(exchange: Exchange, response: Any, *, capture_content: bool) -
     usage = field(response, "usage")
     if usage is not None:
         read_usage(exchange, usage)
+    read_responses(exchange, field(response, "output"))
     error = field(response, "error")
     if error is not None:
         exchange.error_type, exchange.error_message = describe_api_error(
@@ -188,6 +191,25 @@ class ResponseEventReader:
             )
 
 
+_LOGPROBS_INCLUDE: Final = "message.output_text.logprobs"
+
+
+def with_logprobs(kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
+    """``kwargs`` with ``include`` asking for the output text's logprobs, or ``None`` to
+    leave them as is (already asked for, raw body read, or a model without logprobs)."""
+    if reads_raw_body(kwargs) or not _common.supports_logprobs(model):
+        return None
+    extra_body = kwargs.get("extra_body")
+    if isinstance(extra_body, Mapping) and "include" in extra_body:
+        return None
+    include = kwargs.get("include")
+    if include is None or is_omitted(include):
+        return {**kwargs, "include": [_LOGPROBS_INCLUDE]}
+    if not isinstance(include, (list, tuple)) or _LOGPROBS_INCLUDE in include:
+        return None
+    return {**kwargs, "include": [*include, _LOGPROBS_INCLUDE]}
+
+
 class ResponsesAdapter(Adapter):
     """``responses.create`` and ``parse`` (the ``.stream()`` helper goes through them)."""
 
@@ -208,6 +230,9 @@ class ResponsesAdapter(Adapter):
 
     def readable_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return _common.readable_kwargs(kwargs, _READ_AHEAD)
+
+    def with_logprobs(self, kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
+        return with_logprobs(kwargs, model)
 
 
 class _RetrievalEventReader(ResponseEventReader):
@@ -258,6 +283,9 @@ class ResponseRetrievalAdapter(ResponsesAdapter):
 
     def request_arguments(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         return None  # fetching a response asks nothing of a model
+
+    def with_logprobs(self, kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
+        return None  # a fetch gets what the response was made with
 
     def readable_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return kwargs

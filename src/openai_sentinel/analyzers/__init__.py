@@ -5,7 +5,9 @@ They know neither the OpenAI client nor OpenTelemetry.
 
 from dataclasses import dataclass
 
+from .confidence import NO_QUALITY_ISSUE, Confidence, Quality
 from .cost import Cost
+from .drift_monitor import DriftChange
 from .repeats import Repeat
 
 
@@ -18,3 +20,7 @@ class Findings:
     """The call could not be priced (unknown model, or no usage reported)."""
     repeat: Repeat | None = None
     """The same request was sent within the repeat window."""
+    confidence: Confidence | None = None
+    quality: Quality = NO_QUALITY_ISSUE
+    drift: tuple[DriftChange, ...] = ()
+    """Drift state changes this call caused that are due for a report."""

@@ -13,13 +13,14 @@ deterministic for a given prompt and seed. Failures can be injected with ``fail_
 the ``error_rate`` setting, or per request with the ``x-simulator-error``,
 ``x-simulator-retry-after`` and ``x-simulator-latency-ms`` headers; with
 ``x-simulator-stream-error-after: N`` a stream fails after N tokens (an ``error`` event
-and ``response.failed`` for Responses, an ``error`` payload for the others).
+and ``response.failed`` for Responses, an ``error`` payload for the others). The
+confidence of the logprobs can drift over time, per model (``logprob_drift``).
 """
 
 from __future__ import annotations
 
-from ._config import SimulatorConfig
+from ._config import LogprobDrift, SimulatorConfig
 from ._recording import RecordedRequest
 from ._simulator import Simulator
 
-__all__ = ["RecordedRequest", "Simulator", "SimulatorConfig"]
+__all__ = ["LogprobDrift", "RecordedRequest", "Simulator", "SimulatorConfig"]

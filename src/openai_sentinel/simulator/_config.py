@@ -9,6 +9,40 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class LogprobDrift:
+    """The model's confidence moving over time: after ``start`` requests (counted per
+    model), the mean logprob goes linearly, over ``duration`` more requests, from the
+    configured ``mean_logprob`` to ``mean_logprob`` here (at once with ``duration=0``),
+    and stays there. Only the ``models`` named drift; every model when empty."""
+
+    start: int
+    mean_logprob: float
+    duration: int = 0
+    models: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_int("start", self.start, minimum=0)
+        _require_int("duration", self.duration, minimum=0)
+        if not _is_finite_number(self.mean_logprob) or self.mean_logprob > 0:
+            raise ValueError(
+                f"mean_logprob must be a finite number <= 0, got {self.mean_logprob!r}"
+            )
+        if not isinstance(self.models, tuple) or not all(
+            isinstance(model, str) for model in self.models
+        ):
+            raise ValueError(f"models must be a tuple of model names, got {self.models!r}")
+
+    def mean_at(self, model: str, request: int, base: float) -> float:
+        """The mean logprob of ``model``'s ``request``-th request (from 0)."""
+        if (self.models and model not in self.models) or request < self.start:
+            return base
+        if self.duration == 0 or request >= self.start + self.duration:
+            return self.mean_logprob
+        progress = (request - self.start) / self.duration
+        return base + (self.mean_logprob - base) * progress
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     """How the simulated model behaves: latency, output length, confidence and failures."""
 
@@ -21,6 +55,8 @@ class SimulatorConfig:
     """The generated length is chosen deterministically from the prompt in [min, max]."""
     mean_logprob: float = -0.2
     """Average logprob of the chosen tokens (<= 0); lower means less confident."""
+    logprob_drift: LogprobDrift | None = None
+    """How ``mean_logprob`` moves over time, per model (see :class:`LogprobDrift`)."""
     error_rate: float = 0.0
     """Probability (0..1) that a request fails with an injected 500."""
     seed: int = 0
@@ -40,6 +76,8 @@ class SimulatorConfig:
             raise ValueError(
                 f"mean_logprob must be a finite number <= 0, got {self.mean_logprob!r}"
             )
+        if self.logprob_drift is not None and not isinstance(self.logprob_drift, LogprobDrift):
+            raise ValueError(f"logprob_drift must be a LogprobDrift, got {self.logprob_drift!r}")
         if not _is_finite_number(self.error_rate) or not 0 <= self.error_rate <= 1:
             raise ValueError(f"error_rate must be a number in [0, 1], got {self.error_rate!r}")
 

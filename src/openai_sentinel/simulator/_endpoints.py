@@ -52,7 +52,7 @@ Endpoint = Callable[[Call], Reply]
 def chat_completions(call: Call) -> Reply:
     """``POST /v1/chat/completions``."""
     request = parse_chat_request(call.body)
-    config = call.state.config
+    config = call.state.config_for(request.model)
     plan = plan_completion(request, config)
     if not request.stream:
         delay = call.first_delay + config.inter_token_delay * plan.longest_choice_tokens
@@ -65,7 +65,7 @@ def chat_completions(call: Call) -> Reply:
 def text_completions(call: Call) -> Reply:
     """``POST /v1/completions`` (legacy)."""
     request = parse_text_completion_request(call.body)
-    config = call.state.config
+    config = call.state.config_for(request.model)
     plan = plan_text_completion(request, config)
     if not request.stream:
         delay = call.first_delay + config.inter_token_delay * plan.longest_choice_tokens
@@ -82,7 +82,7 @@ def create_embeddings(call: Call) -> Reply:
 def create_response(call: Call) -> Reply:
     """``POST /v1/responses``: answer, store (unless ``store: false``) and send."""
     request = parse_responses_request(call.body)
-    state, config = call.state, call.state.config
+    state, config = call.state, call.state.config_for(request.model)
     history: list[dict[str, Any]] = []
     if request.previous_response_id is not None:
         previous = state.responses.get(request.previous_response_id)

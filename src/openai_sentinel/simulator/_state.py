@@ -25,6 +25,7 @@ class SimulatorState:
         self._error_rng = random.Random(config.seed)
         self.requests = RequestLog()
         self.responses = ResponseStore()
+        self._requests_by_model: dict[str, int] = {}
 
     @property
     def config(self) -> SimulatorConfig:
@@ -32,12 +33,29 @@ class SimulatorState:
         with self._lock:
             return self._config
 
+    def config_for(self, model: str) -> SimulatorConfig:
+        """The settings that answer the next request for ``model``: the current ones, with
+        the mean logprob this request gets under ``logprob_drift``."""
+        with self._lock:
+            config = self._config
+            drift = config.logprob_drift
+            if drift is None:
+                return config
+            if model not in self._requests_by_model and len(self._requests_by_model) >= 1024:
+                return config  # a bounded count: models past the first 1024 do not drift
+            request = self._requests_by_model.get(model, 0)
+            self._requests_by_model[model] = request + 1
+        mean = drift.mean_at(model, request, config.mean_logprob)
+        return config if mean == config.mean_logprob else config.with_changes(mean_logprob=mean)
+
     def configure(self, **changes: Any) -> None:
         """Replace some settings; a new ``seed`` also restarts the random error sequence."""
         with self._lock:
             self._config = self._config.with_changes(**changes)
             if "seed" in changes:
                 self._error_rng = random.Random(self._config.seed)
+            if "logprob_drift" in changes:
+                self._requests_by_model.clear()
 
     def fail_next(
         self, status: int, *, count: int, retry_after: float | None, message: str | None
