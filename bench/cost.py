@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import importlib.metadata
 import itertools
 import json
 import math
@@ -47,23 +46,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import openai
-import wrapt
-from openai.resources.chat.completions import Completions
 from opentelemetry import trace
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import openai_sentinel
 from openai_sentinel import OpenAISentinelInstrumentor, semconv
-from openai_sentinel._metrics import CostMetrics
+from openai_sentinel._cost_metrics import CostMetrics
+from openai_sentinel._sums import key_of
 from openai_sentinel.analyzers.cost import PriceBook
 from openai_sentinel.analyzers.repeats import RepeatTracker, request_fingerprint
 from openai_sentinel.config import Settings
@@ -137,6 +130,27 @@ ANSWER = (
     "RL2-FP). If you order it today it should travel with the tent, but a colleague will "
     "confirm the delivery date with you."
 )
+
+try:  # ``python -m bench.cost`` from the project root
+    from bench.overhead import (
+        Block,
+        Sdk,
+        _fmt,
+        _is_wrapped,
+        _quartiles,
+        _version,
+        make_sdk,
+    )
+except ImportError:  # ``python bench/cost.py``
+    from overhead import (  # type: ignore[no-redef]
+        Block,
+        Sdk,
+        _fmt,
+        _is_wrapped,
+        _quartiles,
+        _version,
+        make_sdk,
+    )
 
 
 def prompt_messages(counter: int, size: int = 0) -> list[dict[str, str]]:
@@ -217,47 +231,6 @@ def make_client(body: bytes) -> openai.OpenAI:
 # -- OpenTelemetry SDK ---------------------------------------------------------------------
 
 
-class CountingExporter(SpanExporter):
-    """Discards spans, counting them (and keeping the last one) per instrumentation scope."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self.last: dict[str, ReadableSpan] = {}
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        for span in spans:
-            scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
-            self.counts[scope] += 1
-            self.last[scope] = span
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        """Nothing to release."""
-
-
-@dataclass
-class Sdk:
-    """The providers every instrumented variant shares."""
-
-    tracer_provider: TracerProvider
-    meter_provider: MeterProvider
-    exporter: CountingExporter
-    reader: InMemoryMetricReader
-
-
-def make_sdk() -> Sdk:
-    """Real SDK providers: synchronous span export to a counting sink, in-memory metrics."""
-    exporter = CountingExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    reader = InMemoryMetricReader()
-    return Sdk(tracer_provider, MeterProvider(metric_readers=[reader]), exporter, reader)
-
-
-def _is_wrapped() -> bool:
-    return isinstance(Completions.__dict__["create"], wrapt.FunctionWrapper)
-
-
 # -- 1. end to end -------------------------------------------------------------------------
 
 
@@ -336,14 +309,6 @@ def make_variants(priced: openai.OpenAI, unpriced: openai.OpenAI) -> list[Varian
             absent=(unpriced_mark,),
         ),
     ]
-
-
-@dataclass
-class Block:
-    """Per-call wall-clock and thread CPU times (ns) of one block of one variant."""
-
-    wall_ns: list[int]
-    cpu_ns: list[int]
 
 
 def run_block(
@@ -431,13 +396,6 @@ class Difference:
     cpu_us: float
     cpu_q1_us: float
     cpu_q3_us: float
-
-
-def _quartiles(values: list[float]) -> tuple[float, float]:
-    if len(values) < 2:
-        return values[0], values[0]
-    q = statistics.quantiles(values, n=4, method="inclusive")
-    return q[0], q[2]
 
 
 def _per_round(rounds: list[dict[str, Block]], name: str, clock: str) -> list[float]:
@@ -600,7 +558,7 @@ def micro(name: str, label: str, fn: Callable[[], object], seconds: float, repea
 
 
 def _exchange(
-    model: str, input_tokens: int, cached: int, fingerprint: bytes | None = None
+    model: str, input_tokens: int, cached: int, fingerprint: int | None = None
 ) -> Exchange:
     return Exchange(
         "chat",
@@ -636,12 +594,12 @@ def _canonical_size(arguments: dict[str, Any]) -> int:
     return len(text.encode())
 
 
-def _fingerprint_next(next_arguments: Callable[[], dict[str, Any]]) -> bytes | None:
+def _fingerprint_next(next_arguments: Callable[[], dict[str, Any]]) -> int | None:
     return request_fingerprint(KIND, next_arguments())
 
 
-def _digests(count: int) -> list[bytes]:
-    return [os.urandom(16) for _ in range(count)]
+def _digests(count: int) -> list[int]:
+    return [int.from_bytes(os.urandom(8), "big", signed=True) for _ in range(count)]
 
 
 def _cost_line(book: PriceBook, exchange: Exchange) -> str:
@@ -812,7 +770,7 @@ def run_micro(args: argparse.Namespace, sdk: Sdk) -> list[Micro]:
     # the SDK recording the cost points, in the context of a recording span (exemplars)
     meter = sdk.meter_provider.get_meter("bench.cost_points")
     points = CostMetrics(meter, latest=False)
-    exchange = _exchange(PRICED_MODEL, 1536, 1024, b"\0" * 16)
+    exchange = _exchange(PRICED_MODEL, 1536, 1024, 0x5EED)
     priced.analyze(exchange)
     findings = priced.analyze(exchange)  # now a repeat
     cost, repeat = findings.cost, findings.repeat
@@ -824,16 +782,16 @@ def run_micro(args: argparse.Namespace, sdk: Sdk) -> list[Micro]:
     threshold = Settings().cost_threshold_usd
     add(
         "points.cost",
-        "SDK: the cost points of a priced call",
-        lambda: points.record(cost, attributes, context, threshold),
-        "3 counter adds, 1 histogram record",
+        "the cost points of a priced call",
+        lambda: points.record(cost, attributes, key_of(attributes), context, threshold),
+        "3 in-process sums (input, output, cache savings), 1 histogram record",
         after_call=True,
     )
     add(
         "points.repeat",
-        "SDK: the points of a repeat",
-        lambda: points.record_repeat(repeat, cost, attributes, context),
-        "2 counter adds",
+        "the points of a repeat",
+        lambda: points.record_repeat(repeat, cost, key_of(attributes)),
+        "2 in-process sums",
         after_call=False,
     )
     span.end()
@@ -934,10 +892,6 @@ def run_import_check(runs: int) -> ImportCheck:
 
 
 # -- report --------------------------------------------------------------------------------
-
-
-def _fmt(value: float | None, width: int, digits: int = 1) -> str:
-    return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
 
 
 def _spread(q1: float | None, q3: float | None) -> str:
@@ -1053,13 +1007,6 @@ def environment() -> dict[str, Any]:
         "loadavg": load,
         "platform": platform.platform(),
     }
-
-
-def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
 
 
 # -- main ----------------------------------------------------------------------------------

@@ -282,7 +282,7 @@ class Telemetry:
         """Feed a finished call to the drift detectors of its model. A failed call says
         nothing of the model's answers and is left out."""
         monitor = self.drift
-        model = exchange.response_model or exchange.request_model
+        model = exchange.request_model or exchange.response_model  # its label: the request's
         if monitor is None or model is None or exchange.error_type is not None:
             return ()
         answered = exchange.finish_reasons is not None

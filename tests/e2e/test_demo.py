@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 
 import pytest
 
 from openai_sentinel import semconv
 
+from ..support.demo import closed_port, run_demo
 from ..support.otlp_receiver import OTLPReceiver
 
 
-def _demo(*args: str, timeout: float = 120, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "openai_sentinel.cli", "demo", *args],
-        env={**env, **extra_env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_demo_prints_spans_metrics_and_summary() -> None:
-    completed = _demo("--calls", "9")
+    completed = run_demo("--calls", "9")
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
     span_lines = [line for line in out.splitlines() if line.startswith("span chat ")]
@@ -62,7 +39,7 @@ def test_demo_prints_spans_metrics_and_summary() -> None:
 
 
 def test_a_stream_closed_early_explains_its_finish_reason() -> None:
-    completed = _demo("--calls", "5")
+    completed = run_demo("--calls", "5")
     assert completed.returncode == 0, completed.stderr
     [line] = [line for line in completed.stdout.splitlines() if "finish=error" in line]
     assert "closed early by the caller" in line
@@ -70,7 +47,7 @@ def test_a_stream_closed_early_explains_its_finish_reason() -> None:
 
 
 def test_captured_content_is_shown_redacted_and_abbreviated() -> None:
-    completed = _demo("--calls", "5", "--capture-content")
+    completed = run_demo("--calls", "5", "--capture-content")
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
     inputs = [line.strip() for line in lines if line.startswith("    in: ")]
@@ -84,7 +61,7 @@ def test_captured_content_is_shown_redacted_and_abbreviated() -> None:
 
 
 def test_service_name_comes_from_otel_service_name() -> None:
-    completed = _demo("--calls", "5", "--json", OTEL_SERVICE_NAME="my-service")
+    completed = run_demo("--calls", "5", "--json", OTEL_SERVICE_NAME="my-service")
     assert completed.returncode == 0, completed.stderr
     assert '"service.name": "my-service"' in completed.stdout
     assert "openai-sentinel-demo" not in completed.stdout
@@ -92,7 +69,7 @@ def test_service_name_comes_from_otel_service_name() -> None:
 
 def test_demo_exports_over_otlp_when_endpoint_is_set() -> None:
     with OTLPReceiver() as receiver:
-        completed = _demo(
+        completed = run_demo(
             "--calls",
             "6",
             OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
@@ -107,12 +84,12 @@ def test_demo_exports_over_otlp_when_endpoint_is_set() -> None:
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
-def test_an_unreachable_otlp_endpoint_is_reported_and_fails_the_demo(protocol: str) -> None:
-    completed = _demo(
+def test_an_unreachable_otlp_endpoint_is_reported_and_fails_therun_demo(protocol: str) -> None:
+    completed = run_demo(
         "--calls",
         "5",
         timeout=60,  # the exporters give up after their 2 s export timeout
-        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{_closed_port()}",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{closed_port()}",
         OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
     )
     assert completed.returncode == 1
@@ -123,6 +100,6 @@ def test_an_unreachable_otlp_endpoint_is_reported_and_fails_the_demo(protocol: s
 
 
 def test_live_mode_needs_an_api_key() -> None:
-    completed = _demo("--live")
+    completed = run_demo("--live")
     assert completed.returncode == 2
     assert "OPENAI_API_KEY" in completed.stdout

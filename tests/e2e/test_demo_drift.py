@@ -4,13 +4,11 @@ first, then critical, on that model only."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 
 import pytest
+
+from ..support.demo import closed_port, run_demo
 
 DRIFTING = "gpt-4o-mini"
 STEADY = "gpt-4o"
@@ -21,29 +19,9 @@ _CHANGE = re.compile(
 _MEAN = re.compile(r"^\s+(gpt-4o(?:-mini)?)\s+(\d\.\d+) -> (\d\.\d+) \(([+-]\d+\.\d)%\)\s*$")
 
 
-def _demo(*args: str, timeout: float, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "openai_sentinel.cli", "demo", *args],
-        env={**env, **extra_env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.mark.timeout(240)
 def test_the_drift_demo_warns_then_goes_critical_on_the_drifting_model_only() -> None:
-    completed = _demo("--drift", timeout=180)
+    completed = run_demo("--drift", timeout=180)
     assert completed.returncode == 0, completed.stderr
     assert "Traceback" not in completed.stderr
     lines = completed.stdout.splitlines()
@@ -75,12 +53,12 @@ def test_the_drift_demo_warns_then_goes_critical_on_the_drifting_model_only() ->
 
 
 def test_the_drift_demo_runs_on_the_simulator_only() -> None:
-    completed = _demo(
+    completed = run_demo(
         "--drift",
         "--live",
         timeout=60,
         OPENAI_API_KEY="sk-never-used",
-        OPENAI_BASE_URL=f"http://127.0.0.1:{_closed_port()}/v1",
+        OPENAI_BASE_URL=f"http://127.0.0.1:{closed_port()}/v1",
     )
     assert completed.returncode == 2
     assert "--drift runs on the simulator only" in completed.stderr

@@ -39,7 +39,7 @@ from openai_sentinel.simulator import LogprobDrift, Simulator, SimulatorConfig
 from ..support.http_library import http
 from ..support.simulated import make_client
 from ..support.telemetry import Telemetry, make_telemetry
-from ..support.transport import sync_client
+from ..support.transport import ScriptedAPI, sync_client
 
 Instrument = Callable[..., OpenAISentinelInstrumentor]
 
@@ -632,3 +632,16 @@ def test_drift_change_is_importable_where_documented() -> None:
     from openai_sentinel import drift
 
     assert drift.DriftChange is DriftChange  # type: ignore[attr-defined]
+
+
+def test_a_series_is_labelled_with_the_model_the_request_named(
+    telemetry: Telemetry, instrument: Instrument
+) -> None:
+    """The API answers with a dated snapshot name; the drift series, like the other metrics'
+    ``gen_ai.request.model``, is the model the request named."""
+    instrument()
+    with sync_client(ScriptedAPI()) as scripted:  # answers as gpt-4o-mini-2024-07-18
+        scripted.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    points = metric_points(telemetry.metric_reader.get_metrics_data(), "sentinel.drift.severity")
+    assert points
+    assert {dict(point.attributes)[REQUEST_MODEL] for point in points} == {"gpt-4o-mini"}

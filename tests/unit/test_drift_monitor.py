@@ -32,9 +32,10 @@ OTHER_MODEL = "gpt-4o"
 WARMUP = 1000
 """Calls a detector learns its baseline from (the default ``warmup``)."""
 PAST_WARMUP = 1500
-TRUNCATION_PAST_WARMUP = 3500
-"""The truncation rate's detector warms up on 3000 calls (a 0/1 stream needs more)."""
 """Calls fed before a drift starts: the warm-up with a margin."""
+TRUNCATION_PAST_WARMUP = 3500
+"""The same for the truncation rate, whose detector warms up on 3000 calls (a 0/1 stream
+needs more)."""
 CONFIDENCE = 0.86
 CONFIDENCE_SD = 0.06
 TOKENS = 300.0

@@ -40,18 +40,14 @@ from array import array
 from collections.abc import Sequence
 from typing import Final
 
+from ._cusum import CLIP, DEAD_ZONE, LIMIT, CusumTest, score
+
 __all__ = ["ConfidenceDriftDetector"]
 
 OK: Final = "ok"
 WARNING: Final = "warning"
 CRITICAL: Final = "critical"
 
-_CLIP: Final = 1.0
-"""Scores are clipped at this many standard deviations: a value far off counts no more
-than one just beyond."""
-_DEAD_ZONE: Final = 0.4
-"""Values within this many standard deviations of the median score 0: in a bimodal
-stream the spread inside the main mode is noise, what moves is the share of the other."""
 _BURST_WINDOW: Final = 16
 """A burst is judged on the last this many values."""
 _WINDOW_MASK: Final = (1 << _BURST_WINDOW) - 1
@@ -62,11 +58,6 @@ _RECENT: Final = 1.0 / 256
 """Weight of a new value in the recent level behind :attr:`ConfidenceDriftDetector.drop`."""
 _RECENT_SPAN: Final = 2.0 / _RECENT - 1.0
 """Values the recent level averages over, as far as its standard error goes."""
-_NEWTON_STEPS: Final = 8
-_LIMIT: Final = 1e150
-"""Values are clipped to +-this whatever the range, so that no square overflows."""
-_MAX_THETA: Final = 40.0 / (_CLIP - _DEAD_ZONE)
-"""Tilts stop here (a likelihood ratio of e**40 for one value): ``exp`` stays finite."""
 _EPISODE: Final = 20_000
 """Values without an alarm after which a drift is over: the next alarm starts a new one."""
 _CRITICAL_RUN: Final = 32
@@ -101,129 +92,6 @@ def _without_bursts(values: Sequence[float], bad: list[bool], burst_count: int) 
         if not (bad[i] and inside >= burst_count):
             calm.append(x)
     return calm
-
-
-def _score(r: float) -> float:
-    """How bad a value ``r`` standard deviations on the bad side of the median is."""
-    if r > _DEAD_ZONE:
-        return (r if r < _CLIP else _CLIP) - _DEAD_ZONE
-    if r < -_DEAD_ZONE:
-        return (r if r > -_CLIP else -_CLIP) + _DEAD_ZONE
-    return 0.0
-
-
-class _Test:
-    """One one-sided CUSUM of tilted log-likelihood ratios, with its own baseline."""
-
-    __slots__ = (
-        "confirm",
-        "freeze",
-        "gain",
-        "held",
-        "inv_sd",
-        "k",
-        "mean",
-        "min_drop",
-        "moment",
-        "offset",
-        "pending",
-        "run_n",
-        "run_sum",
-        "shift",
-        "stat",
-        "theta",
-        "threshold",
-        "var",
-    )
-
-    def __init__(
-        self, shift: float, threshold: float, adapt: int, confirm: int, min_drop: float
-    ) -> None:
-        self.shift = shift
-        self.threshold = threshold
-        self.freeze = threshold / 2
-        self.gain = 1.0 / adapt
-        self.confirm = confirm
-        self.min_drop = min_drop
-        self.clear()
-        self.mean = self.var = self.inv_sd = self.offset = self.theta = self.k = 0.0
-        self.moment = 1.0
-
-    def clear(self) -> None:
-        self.stat = self.held = self.run_sum = 0.0
-        self.pending = self.run_n = 0
-
-    def fit(
-        self,
-        values: Sequence[float],
-        scores: list[float],
-        *,
-        mean: float,
-        var: float,
-        median: float,
-        sign: float,
-    ) -> None:
-        """Baseline from the warm-up ``values``; ``theta`` such that the exponentially
-        tilted baseline has a mean ``shift`` (relative) lower, ``sign`` -1: higher."""
-        self.mean = mean
-        self.var = var
-        self.inv_sd = 1.0 / math.sqrt(var)
-        self.offset = median - mean
-        target = self.shift * max(abs(mean), math.sqrt(var) * 0.01)
-        theta = _tilt(values, scores, mean, sign, target)
-        self.theta = theta
-        self.moment = math.fsum(math.exp(theta * s) for s in scores) / len(scores)
-        self.k = math.log(self.moment)
-        self.clear()
-
-    def track(self, x: float, tilt: float) -> None:
-        """Follow slow movement of the level (exponential forgetting); ``tilt`` is
-        ``theta`` times the score of ``x``."""
-        gain = self.gain
-        dev = x - self.mean
-        self.mean += gain * dev
-        self.var += gain * (dev * dev - self.var)
-        if self.var > 0.0:
-            self.inv_sd = 1.0 / math.sqrt(self.var)
-        grown = gain * (math.exp(tilt) - self.moment)
-        self.k += grown / self.moment  # log(moment) to first order in the gain
-        self.moment += grown
-
-
-def _tilt(
-    values: Sequence[float], scores: list[float], mean: float, sign: float, target: float
-) -> float:
-    """The tilt ``theta`` whose tilted mean of ``values`` is ``target`` away from ``mean``
-    on the bad side (Newton's method from the first-order guess, kept in a bracket)."""
-    n = len(scores)
-    cov = math.fsum((x - mean) * s for x, s in zip(values, scores, strict=True)) / n
-    if cov * sign >= 0.0:  # scores do not move with the values: no tilt helps
-        return 0.0
-    theta = min(target / abs(cov), _MAX_THETA)
-    low, high = 0.0, math.inf
-    for _ in range(_NEWTON_STEPS):
-        w_sum = wx = ws = wxs = 0.0
-        for x, s in zip(values, scores, strict=True):
-            w = math.exp(theta * s)
-            w_sum += w
-            wx += w * x
-            ws += w * s
-            wxs += w * x * s
-        tilted = wx / w_sum
-        moved = sign * (mean - tilted)
-        slope = abs(wxs / w_sum - tilted * ws / w_sum)  # d(tilted mean)/d(theta)
-        if moved < target:
-            low = theta
-        else:
-            high = theta
-        if abs(moved - target) <= 1e-3 * target or slope <= 0.0:
-            break
-        if theta >= _MAX_THETA and moved < target:
-            break  # a drop this large is beyond what tilting the baseline can reach
-        step = theta + (target - moved) / slope
-        theta = step if low < step < high else (low + high) / 2 if high < math.inf else 2 * theta
-        theta = min(theta, _MAX_THETA)
-    return theta
 
 
 class ConfidenceDriftDetector:
@@ -345,11 +213,11 @@ class ConfidenceDriftDetector:
         self._sign = 1.0 if direction == "decrease" else -1.0
         self._hold = max(rebaseline, warmup)
         self._critical_drop = critical_drop
-        self._low = max(low, -_LIMIT)
-        self._high = min(high, _LIMIT)
+        self._low = max(low, -LIMIT)
+        self._high = min(high, LIMIT)
         self._values = array("d", bytes(8 * warmup))
-        self._sensitive = _Test(small_drop, sensitive_threshold, 5_000, 0, min_drop)
-        self._fast = _Test(large_drop, fast_threshold, 20_000, 12, 0.0)
+        self._sensitive = CusumTest(small_drop, sensitive_threshold, 5_000, 0, min_drop)
+        self._fast = CusumTest(large_drop, fast_threshold, 20_000, 12, 0.0)
         self._tests = (self._sensitive, self._fast)
         self.reset()
 
@@ -433,14 +301,14 @@ class ConfidenceDriftDetector:
         fast = self._fast
         sensitive = self._sensitive
         r = sign * (fast.mean + fast.offset - x) * fast.inv_sd
-        mask = ((self._mask << 1) | (r >= _CLIP)) & _WINDOW_MASK
+        mask = ((self._mask << 1) | (r >= CLIP)) & _WINDOW_MASK
         self._mask = mask
         if self._burst or mask.bit_count() >= self._burst_k:
-            return self._update_in_burst(x, r >= _CLIP)
+            return self._update_in_burst(x, r >= CLIP)
         r_fast = r
         r = sign * (sensitive.mean + sensitive.offset - x) * sensitive.inv_sd
-        tilt_sensitive = sensitive.theta * _score(r)
-        tilt_fast = fast.theta * _score(r_fast)
+        tilt_sensitive = sensitive.theta * score(r)
+        tilt_fast = fast.theta * score(r_fast)
         alarm = self._advance(sensitive, tilt_sensitive, x)
         alarm = self._advance(fast, tilt_fast, x) or alarm
         self._recent += (x - self._recent) * _RECENT
@@ -457,7 +325,7 @@ class ConfidenceDriftDetector:
             fast.k = math.log(fast.moment)
         return False
 
-    def _advance(self, test: _Test, tilt: float, x: float) -> bool:
+    def _advance(self, test: CusumTest, tilt: float, x: float) -> bool:
         """Add ``x``'s log-likelihood ratio to ``test``; whether an alarm is due."""
         stat = test.stat + tilt - test.k
         if stat <= 0.0:
@@ -478,11 +346,11 @@ class ConfidenceDriftDetector:
         sign = self._sign
         alarm = False
         for test in self._tests:
-            step = test.theta * _score(sign * (test.mean + test.offset - x) * test.inv_sd) - test.k
+            step = test.theta * score(sign * (test.mean + test.offset - x) * test.inv_sd) - test.k
             if hold:
                 if first:  # a burst starts: take back what its first values added
                     count = self._mask.bit_count() - 1
-                    moved = min(test.stat, count * (test.theta * (_CLIP - _DEAD_ZONE) - test.k))
+                    moved = min(test.stat, count * (test.theta * (CLIP - DEAD_ZONE) - test.k))
                     test.stat -= moved
                     test.held = moved
                 test.held += step
@@ -500,7 +368,7 @@ class ConfidenceDriftDetector:
             return self._raise()
         for test in self._tests:
             if test.stat < test.freeze:
-                tilt = test.theta * _score(sign * (test.mean + test.offset - x) * test.inv_sd)
+                tilt = test.theta * score(sign * (test.mean + test.offset - x) * test.inv_sd)
                 test.track(x, tilt)
         return False
 
@@ -533,13 +401,13 @@ class ConfidenceDriftDetector:
                 return False
             median = sorted(values)[n // 2]
             inv_sd = 1.0 / math.sqrt(var)
-            bad = [sign * (median - x) * inv_sd >= _CLIP for x in values]
+            bad = [sign * (median - x) * inv_sd >= CLIP for x in values]
             self._burst_k = _burst_count(sum(bad) / n)
             calm = _without_bursts(values, bad, self._burst_k)
             if len(calm) == n or len(calm) < n // 2:
                 break
             values = calm
-        scores = [_score(sign * (median - x) * inv_sd) for x in values]
+        scores = [score(sign * (median - x) * inv_sd) for x in values]
         for test in self._tests:
             test.fit(values, scores, mean=mean, var=var, median=median, sign=sign)
         self._mask = 0
@@ -571,7 +439,7 @@ class ConfidenceDriftDetector:
             return True, True, first
         return True, False, first
 
-    def _due(self, test: _Test) -> bool:
+    def _due(self, test: CusumTest) -> bool:
         """``test``'s sum is at its threshold: whether the alarm is due now."""
         if test.min_drop and self._sign * (
             test.mean - test.run_sum / test.run_n
