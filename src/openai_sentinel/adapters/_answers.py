@@ -105,10 +105,12 @@ class AnswerCollector:
 
     def text(self, delta: Any) -> None:
         """A text delta of the first choice."""
-        if self._left > 0 and isinstance(delta, str) and delta:
-            kept = delta[: self._left]
-            self._text.append(kept)
-            self._left -= len(kept)
+        left = self._left
+        if left > 0 and type(delta) is str:
+            if len(delta) > left:
+                delta = delta[:left]
+            self._text.append(delta)
+            self._left = left - len(delta)
 
     def fill(self, exchange: Exchange) -> None:
         """Write what the chunks said into ``exchange``."""

@@ -185,20 +185,23 @@ class ChoiceStreamAccumulator:
 
     def _read_answer(self, index: int, choice: Any) -> None:
         """What the analyzers need of a chat choice: logprobs, refusal, first answer's text."""
+        try:  # the client's chunk models always have these; a stranger object may not
+            logprobs = choice.logprobs
+            delta = choice.delta
+            refusal = delta.refusal
+            content = delta.content
+        except AttributeError:
+            return
         answers = self._answers
-        logprobs = getattr(choice, "logprobs", None)
         if logprobs is not None:
             answers.logprobs(index, getattr(logprobs, "content", None))
             refusal_tokens = getattr(logprobs, "refusal", None)
             if refusal_tokens:
                 answers.logprobs(index, refusal_tokens)
-        delta = getattr(choice, "delta", None)
-        if delta is None:
-            return
-        if getattr(delta, "refusal", None):
+        if refusal:
             answers.refused = True
-        if index == 0:
-            answers.text(getattr(delta, "content", None))
+        if index == 0 and content:
+            answers.text(content)
 
     def _read_usage(self, usage: Any) -> None:
         raise NotImplementedError
