@@ -13,7 +13,7 @@ from opentelemetry.util.types import AttributeValue
 
 from . import semconv
 from ._metrics import histogram
-from ._sums import AttributeKey, InProcessSum
+from ._sums import AttributeKey, in_process_sum
 from .analyzers.cost import Cost
 from .analyzers.repeats import Repeat
 
@@ -42,7 +42,7 @@ class CostMetrics:
     )
 
     def __init__(self, meter: Meter, *, latest: bool) -> None:
-        self._spent = InProcessSum(meter, semconv.METRIC_COST, "USD")
+        self._spent = in_process_sum(meter, semconv.METRIC_COST, "USD")
         self._per_request = histogram(
             meter, semconv.METRIC_REQUEST_COST, "USD", semconv.COST_BUCKETS
         )
@@ -51,11 +51,13 @@ class CostMetrics:
             if latest
             else None
         )
-        self._over_threshold = InProcessSum(meter, semconv.METRIC_COST_OVER_THRESHOLD, "{request}")
-        self._cache_savings = InProcessSum(meter, semconv.METRIC_COST_CACHE_SAVINGS, "USD")
-        self._repeats = InProcessSum(meter, semconv.METRIC_REQUEST_REPEATS, "{request}")
-        self._repeat_cost = InProcessSum(meter, semconv.METRIC_REQUEST_REPEAT_COST, "USD")
-        self._model_switches = InProcessSum(
+        self._over_threshold = in_process_sum(
+            meter, semconv.METRIC_COST_OVER_THRESHOLD, "{request}"
+        )
+        self._cache_savings = in_process_sum(meter, semconv.METRIC_COST_CACHE_SAVINGS, "USD")
+        self._repeats = in_process_sum(meter, semconv.METRIC_REQUEST_REPEATS, "{request}")
+        self._repeat_cost = in_process_sum(meter, semconv.METRIC_REQUEST_REPEAT_COST, "USD")
+        self._model_switches = in_process_sum(
             meter, semconv.METRIC_REQUEST_MODEL_SWITCHES, "{request}"
         )
 

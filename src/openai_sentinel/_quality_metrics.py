@@ -3,6 +3,8 @@ stops, and the drift gauges and alarms."""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Final
 
@@ -11,7 +13,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
-from ._sums import AttributeKey, InProcessSum
+from ._sums import AttributeKey, in_process_sum
 from .analyzers import Findings
 from .analyzers.drift_monitor import OK, DriftChange, SeriesState
 
@@ -28,6 +30,61 @@ def _series_attributes(state: SeriesState | DriftChange) -> Attributes:
         semconv.GEN_AI_OPERATION_NAME: state.operation,
         semconv.SENTINEL_DRIFT_SIGNAL: state.signal,
     }
+
+
+class _DriftGauges:
+    """The two drift gauges of one meter, registered once (an SDK meter ignores the
+    callbacks of a second instrument of the same name), reporting the states of the
+    instrumentation made last on it while it is active."""
+
+    __slots__ = ("__weakref__", "source")
+
+    def __init__(self, meter: Meter) -> None:
+        self.source: tuple[Callable[[], Iterable[SeriesState]], Callable[[], bool]] | None = None
+        describe = semconv.METRIC_DESCRIPTIONS
+        meter.create_observable_gauge(
+            semconv.METRIC_DRIFT,
+            callbacks=[self._drops],
+            unit="%",
+            description=describe[semconv.METRIC_DRIFT],
+        )
+        meter.create_observable_gauge(
+            semconv.METRIC_DRIFT_SEVERITY,
+            callbacks=[self._severities],
+            unit="{severity}",
+            description=describe[semconv.METRIC_DRIFT_SEVERITY],
+        )
+
+    def _states(self) -> list[SeriesState]:
+        source = self.source
+        if source is None or not source[1]():
+            return []
+        return list(source[0]())
+
+    def _drops(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(round(state.drop * 100.0, 4), _series_attributes(state))
+            for state in self._states()
+            if state.drop is not None
+        ]
+
+    def _severities(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(SEVERITY_LEVELS.get(state.severity, 0), _series_attributes(state))
+            for state in self._states()
+        ]
+
+
+_GAUGES: Final[weakref.WeakKeyDictionary[Meter, _DriftGauges]] = weakref.WeakKeyDictionary()
+_GAUGES_LOCK: Final = threading.Lock()
+
+
+def _drift_gauges(meter: Meter) -> _DriftGauges:
+    with _GAUGES_LOCK:
+        gauges = _GAUGES.get(meter)
+        if gauges is None:
+            gauges = _GAUGES[meter] = _DriftGauges(meter)
+        return gauges
 
 
 class QualityMetrics:
@@ -49,40 +106,14 @@ class QualityMetrics:
             description=describe[semconv.METRIC_CONFIDENCE],
             explicit_bucket_boundaries_advisory=list(semconv.CONFIDENCE_BUCKETS),
         )
-        self._truncations = InProcessSum(meter, semconv.METRIC_TRUNCATIONS, "{response}")
-        self._refusals = InProcessSum(meter, semconv.METRIC_REFUSALS, "{response}")
-        self._content_filtered = InProcessSum(meter, semconv.METRIC_CONTENT_FILTERED, "{response}")
-        self._alarms = InProcessSum(meter, semconv.METRIC_DRIFT_ALARMS, "{alarm}")
-
-        def drops(options: CallbackOptions) -> Iterable[Observation]:
-            if not active():
-                return []
-            return [
-                Observation(round(state.drop * 100.0, 4), _series_attributes(state))
-                for state in states()
-                if state.drop is not None
-            ]
-
-        def severities(options: CallbackOptions) -> Iterable[Observation]:
-            if not active():
-                return []
-            return [
-                Observation(SEVERITY_LEVELS.get(state.severity, 0), _series_attributes(state))
-                for state in states()
-            ]
-
-        meter.create_observable_gauge(
-            semconv.METRIC_DRIFT,
-            callbacks=[drops],
-            unit="%",
-            description=describe[semconv.METRIC_DRIFT],
+        self._truncations = in_process_sum(meter, semconv.METRIC_TRUNCATIONS, "{response}")
+        self._refusals = in_process_sum(meter, semconv.METRIC_REFUSALS, "{response}")
+        self._content_filtered = in_process_sum(
+            meter, semconv.METRIC_CONTENT_FILTERED, "{response}"
         )
-        meter.create_observable_gauge(
-            semconv.METRIC_DRIFT_SEVERITY,
-            callbacks=[severities],
-            unit="{severity}",
-            description=describe[semconv.METRIC_DRIFT_SEVERITY],
-        )
+        self._alarms = in_process_sum(meter, semconv.METRIC_DRIFT_ALARMS, "{alarm}")
+
+        _drift_gauges(meter).source = (states, active)
 
     def record(
         self, findings: Findings, attributes: Attributes, key: AttributeKey, context: Context | None

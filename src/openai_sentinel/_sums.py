@@ -11,6 +11,7 @@ what links a metric to a trace; the histograms keep theirs).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable
 from typing import Final
 
@@ -19,7 +20,7 @@ from opentelemetry.util.types import AttributeValue
 
 from . import semconv
 
-__all__ = ["MAX_SERIES", "AttributeKey", "InProcessSum", "key_of"]
+__all__ = ["MAX_SERIES", "AttributeKey", "InProcessSum", "in_process_sum", "key_of"]
 
 AttributeKey = tuple[tuple[str, AttributeValue], ...]
 """A point's attributes as a hashable key, in the order they were built."""
@@ -34,9 +35,10 @@ def key_of(attributes: dict[str, AttributeValue]) -> AttributeKey:
 
 
 class InProcessSum:
-    """A monotonic sum per attribute set, reported as an observable counter; thread-safe."""
+    """A monotonic sum per attribute set, reported as an observable counter; thread-safe.
+    Made through :func:`in_process_sum`, once per meter and name."""
 
-    __slots__ = ("_lock", "_sums")
+    __slots__ = ("__weakref__", "_lock", "_sums")
 
     def __init__(self, meter: Meter, name: str, unit: str) -> None:
         self._sums: dict[AttributeKey, float] = {}
@@ -62,3 +64,23 @@ class InProcessSum:
         with self._lock:
             items = list(self._sums.items())
         return [Observation(total, dict(key)) for key, total in items]
+
+
+_BY_METER: Final[weakref.WeakKeyDictionary[Meter, dict[str, InProcessSum]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The sums made on each meter. An SDK meter keeps the first observable instrument of a
+name and ignores the callbacks of a second one, so an instrumentation made again on the
+same meter (``uninstrument()`` then ``instrument()``) goes on adding to the same sums,
+which stay monotonic, as a counter must."""
+_BY_METER_LOCK: Final = threading.Lock()
+
+
+def in_process_sum(meter: Meter, name: str, unit: str) -> InProcessSum:
+    """The sum ``name`` of ``meter``, made and registered on first use."""
+    with _BY_METER_LOCK:
+        sums = _BY_METER.setdefault(meter, {})
+        found = sums.get(name)
+        if found is None:
+            found = sums[name] = InProcessSum(meter, name, unit)
+        return found

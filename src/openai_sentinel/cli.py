@@ -64,10 +64,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "price":
         return _price_command.run(args)
     if args.drift:
-        from ._demo.drift import DRIFT_CALLS, run_drift_demo
+        from ._demo.drift import DRIFT_CALLS, MIN_DRIFT_CALLS, run_drift_demo
 
         if args.live:
             print("openai-sentinel demo: --drift runs on the simulator only", file=sys.stderr)
+            return 2
+        if args.calls is not None and args.calls < MIN_DRIFT_CALLS:
+            print(
+                f"openai-sentinel demo: --drift needs --calls {MIN_DRIFT_CALLS} or more "
+                "(the detectors warm up on 1000 calls per model)",
+                file=sys.stderr,
+            )
             return 2
         return run_drift_demo(args.calls or DRIFT_CALLS)
     if args.calls is None:

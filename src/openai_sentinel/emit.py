@@ -285,7 +285,8 @@ class Telemetry:
         model = exchange.request_model or exchange.response_model  # its label: the request's
         if monitor is None or model is None or exchange.error_type is not None:
             return ()
-        answered = exchange.finish_reasons is not None
+        reasons = exchange.finish_reasons
+        answered = bool(reasons) and reasons[0] != semconv.FINISH_REASON_ERROR  # type: ignore[index]
         changes = monitor.observe(
             model,
             exchange.operation,
@@ -389,11 +390,14 @@ class Telemetry:
                     timestamp,
                 )
         for change in findings.drift:
-            span.add_event(semconv.EVENT_DRIFT, drift_attributes(change), timestamp)
+            if change.reported:
+                span.add_event(semconv.EVENT_DRIFT, drift_attributes(change), timestamp)
 
     def notify(self, findings: Findings) -> None:
         """Tell the log and the user's ``on_drift`` callback about drift state changes."""
         for change in findings.drift:
+            if not change.reported:
+                continue
             level = logging.INFO if change.severity == OK else logging.WARNING
             drift_logger.log(
                 level,

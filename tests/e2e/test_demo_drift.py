@@ -64,3 +64,9 @@ def test_the_drift_demo_runs_on_the_simulator_only() -> None:
     assert "--drift runs on the simulator only" in completed.stderr
     assert "drift scenario" not in completed.stdout
     assert "alarms:" not in completed.stdout
+
+
+def test_the_drift_demo_needs_enough_calls_for_the_warm_up() -> None:
+    completed = run_demo("--drift", "--calls", "100", timeout=60)
+    assert completed.returncode == 2
+    assert "--drift needs --calls" in completed.stderr

@@ -524,7 +524,12 @@ def test_the_cooldown_holds_back_the_same_news(
     assert [r.levelno for r in records] == [
         logging.INFO if severity == "ok" else logging.WARNING for severity in everything
     ]
-    assert alarm_counts(telemetry.points(ALARMS)) == expected_alarms(received.changes)
+    counted = alarm_counts(telemetry.points(ALARMS))
+    if cooldown == 0.0:
+        assert counted == expected_alarms(received.changes)
+    else:  # every alarm counts, held back or not: the second drop's too
+        reported = expected_alarms(received.changes)
+        assert all(counted[series] > count for series, count in reported.items()), counted
     # the gauge is current either way: critical again
     levels = by_series(telemetry.points(SEVERITY_GAUGE))
     assert levels[DRIFTING, CHAT, "confidence"] == 2
@@ -645,3 +650,31 @@ def test_a_series_is_labelled_with_the_model_the_request_named(
     points = metric_points(telemetry.metric_reader.get_metrics_data(), "sentinel.drift.severity")
     assert points
     assert {dict(point.attributes)[REQUEST_MODEL] for point in points} == {"gpt-4o-mini"}
+
+
+def test_a_second_instrumentation_on_the_same_meter_keeps_reporting(
+    telemetry: Telemetry, instrument: Instrument
+) -> None:
+    """An SDK meter keeps the first observable instrument of a name: after
+    ``uninstrument()`` and ``instrument()`` the sums go on (monotonic) and the gauges show
+    the new instrumentation's series."""
+    instrumentor = instrument()
+    with sync_client(ScriptedAPI()) as scripted:
+        scripted.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    instrumentor.uninstrument()
+    instrument()
+    with sync_client(ScriptedAPI()) as scripted:
+        scripted.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    data = telemetry.metric_reader.get_metrics_data()
+    spent = sum(point.value for point in metric_points(data, "sentinel.cost"))
+    first_only = sum(
+        point.value
+        for point in metric_points(data, "sentinel.cost")
+        if dict(point.attributes)[REQUEST_MODEL] == "gpt-4o-mini"
+    )
+    assert spent > first_only > 0  # the second instrumentation's cost was added
+    models = {
+        dict(point.attributes)[REQUEST_MODEL]
+        for point in metric_points(data, "sentinel.drift.severity")
+    }
+    assert models == {"gpt-4o"}  # the series of the instrumentation in force

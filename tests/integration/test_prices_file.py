@@ -782,3 +782,22 @@ def test_a_bad_file_named_by_the_environment_fails_instrument_from_user_code(
         raised.value, bad, "models.our-model.input_mtok", "expected a number 0 or more, got -2"
     )
     _assert_no_span(telemetry)
+
+
+def test_an_entry_names_the_model_as_asked_when_the_api_answers_with_a_snapshot(
+    telemetry: Telemetry, instrument: Callable[..., Any], prices_file: Path
+) -> None:
+    """``gpt-4o: discount`` applies to a call that asked for gpt-4o, which the API reports
+    as a dated snapshot; priced at the snapshot's genai-prices price."""
+    instrument(prices_file=str(prices_file))
+    api = ScriptedAPI()
+    api.body = payloads.completion(
+        model="gpt-4o-2024-08-06", usage=_chat_usage(INPUT, OUTPUT, CACHED)
+    )
+    sync_client(api).chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    attributes = dict(telemetry.spans()[-1].attributes or {})
+    reference = calc_price(USAGE, model_ref="gpt-4o", provider_id="openai")
+    assert attributes[semconv.SENTINEL_COST_USD] == _approx(float(reference.total_price) * 0.8)
+    assert attributes[semconv.SENTINEL_COST_SOURCE] == (
+        f"{GENAI_PRICES}, discount from {_label(prices_file)}"
+    )

@@ -277,3 +277,17 @@ def test_quality_of(
     quality = quality_of(exchange(finish_reasons=reasons, refused=refused))
     assert (quality.truncated, quality.refused, quality.content_filtered) == expected
     assert bool(quality) is any(expected)
+
+
+def test_streamed_legacy_logprobs_with_an_echoed_first_token_are_all_counted() -> None:
+    """``echo=True`` makes the first token's logprob ``None``: the rest still count."""
+    from openai_sentinel.adapters._answers import AnswerCollector
+
+    collector = AnswerCollector()
+    collector.logprobs(0, [None, -0.5, -1.0])
+    collector.logprobs(0, [-0.25])
+    found = exchange(finish_reasons=["stop"])
+    collector.fill(found)
+    assert found.answer_logprobs is not None
+    answer = found.answer_logprobs[0]
+    assert (answer.count, answer.total, answer.minimum) == (3, -1.75, -1.0)

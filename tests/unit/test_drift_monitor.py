@@ -53,6 +53,8 @@ class Calls:
     seed: int = 1
     count: int = 0
     changes: list[tuple[int, DriftChange]] = field(default_factory=list)
+    held_back: list[tuple[int, DriftChange]] = field(default_factory=list)
+    """Changes the cooldown held back (``reported=False``): still state changes."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -86,7 +88,10 @@ class Calls:
                 truncated=truncated,
                 now=now,
             ):
-                found.append((self.count, change))
+                if change.reported:
+                    found.append((self.count, change))
+                else:
+                    self.held_back.append((self.count, change))
             self.count += 1
         self.changes.extend(found)
         return found
@@ -283,6 +288,18 @@ def test_the_cooldown_holds_back_the_same_news_and_only_within_its_time(cooldown
     assert {change.previous for _, change in third} <= {"ok", "warning"}
     state = states_by_key(calls.monitor)[SIGNAL_CONFIDENCE, MODEL, CHAT]
     assert state.severity == "critical"
+    if cooldown:  # what was held back was still a change of state, marked so
+        assert calls.held_back
+        assert all(not change.reported for _, change in calls.held_back)
+
+
+def test_two_signals_reaching_the_same_severity_are_both_reported() -> None:
+    """The cooldown is per signal: a confidence warning does not hide a truncation one."""
+    calls = Calls(DriftMonitor(cooldown=900.0))
+    calls.feed(TRUNCATION_PAST_WARMUP, truncation=0.05)
+    changes = calls.feed(4000, confidence=0.70, truncation=0.25)
+    alarmed = {change.signal for _, change in changes if change.severity != "ok"}
+    assert {SIGNAL_CONFIDENCE, SIGNAL_TRUNCATION} <= alarmed
 
 
 def test_the_cooldown_is_per_severity() -> None:

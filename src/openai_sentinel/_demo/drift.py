@@ -4,7 +4,6 @@ loses confidence, and the in-process detectors say so, warning first, then criti
 from __future__ import annotations
 
 import logging
-import os
 import statistics
 import sys
 from collections.abc import Sequence
@@ -19,12 +18,14 @@ from ..analyzers.drift_monitor import DriftChange
 from ..simulator import LogprobDrift, Simulator, SimulatorConfig
 from .exporters import make_providers
 
-__all__ = ["DRIFT_CALLS", "run_drift_demo"]
+__all__ = ["DRIFT_CALLS", "MIN_DRIFT_CALLS", "run_drift_demo"]
 
 DRIFTING: Final = "gpt-4o-mini"
 STEADY: Final = "gpt-4o"
 DRIFT_CALLS: Final = 5000
 """Calls in all (half per model), enough for the detectors' warm-up and the drift."""
+MIN_DRIFT_CALLS: Final = 3000
+"""Fewer, and the drift would start before the detectors are warm."""
 _BASE_LOGPROB: Final = -0.15
 """Mean token logprob before the drift: a confidence of about 0.86."""
 _DRIFTED_LOGPROB: Final = -0.32
@@ -95,7 +96,6 @@ def run_drift_demo(calls: int, out: TextIO = sys.stdout) -> int:
     )
     try:
         with Simulator(config) as simulator:
-            os.environ.setdefault("OPENAI_API_KEY", "sk-simulator")
             client = openai.OpenAI(base_url=simulator.base_url, api_key="sk-simulator")
             out.write(
                 f"drift scenario: {calls} calls with logprobs to {STEADY} and {DRIFTING} on the "
@@ -121,7 +121,7 @@ def run_drift_demo(calls: int, out: TextIO = sys.stdout) -> int:
     spans = providers.finished.get_finished_spans()
     out.write("\nmean confidence, first and last 500 calls of each model:\n")
     for model in (STEADY, DRIFTING):
-        values = _confidences(spans, model)
+        values = _confidences(spans, model) or [0.0]
         first, last = statistics.fmean(values[:500]), statistics.fmean(values[-500:])
         out.write(f"  {model:<12} {first:.3f} -> {last:.3f} ({(last - first) / first:+.1%})\n")
     by_model = {

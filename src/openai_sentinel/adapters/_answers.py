@@ -97,11 +97,15 @@ class AnswerCollector:
             if len(self._answers) >= _MAX_ANSWERS:
                 return
             answer = self._answers[index] = AnswerLogprobs()
-        if isinstance(tokens, (list, tuple)) and tokens and type(tokens[0]) is float:
-            for logprob in tokens:
-                answer.add(logprob)
-        else:
-            answer.add_tokens(tokens)
+        if not isinstance(tokens, (list, tuple)):
+            return
+        for token in tokens:  # floats (legacy, None for an echoed first token) or objects
+            if type(token) is float or token is None:
+                answer.add(token)
+            elif isinstance(token, dict):
+                answer.add(token.get("logprob"))
+            else:
+                answer.add(getattr(token, "logprob", None))
 
     def text(self, delta: Any) -> None:
         """A text delta of the first choice."""

@@ -291,6 +291,10 @@ class PriceBook:
         model = exchange.response_model or exchange.request_model
         if model is None or (exchange.input_tokens is None and exchange.output_tokens is None):
             return None
+        overrides = self._overrides
+        requested = exchange.request_model
+        if overrides and requested and not overrides.match(model) and overrides.match(requested):
+            model = requested  # the file names the model as asked (gpt-4o), not its snapshot
         return self.quote(
             model,
             provider=exchange.provider,

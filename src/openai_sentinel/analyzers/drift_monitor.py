@@ -66,6 +66,9 @@ class DriftChange:
     """How much worse the current level is than the baseline, relative: 0.08 is 8% lower
     confidence or output length, or an 8% higher truncation rate."""
     baseline: float | None
+    reported: bool = True
+    """False when the cooldown holds the news back: the change still counts as an alarm
+    (and the gauges show it), but makes no span event, log record or callback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +108,8 @@ class DriftMonitor:
         self._cooldown = cooldown
         self._factory = factory
         self._series: dict[tuple[str, str, str], _Series] = {}
-        self._last_reported: dict[tuple[str, str, str], float] = {}
-        """(model, operation, severity) -> when a change to it was last reported."""
+        self._last_reported: dict[tuple[str, str, str, str], float] = {}
+        """(signal, model, operation, severity) -> when a change to it was last reported."""
         self._lock = threading.Lock()
 
     def _update(
@@ -127,13 +130,20 @@ class DriftMonitor:
         if severity == previous:
             return None
         series.severity = severity
-        reported = (model, operation, severity)
-        last = self._last_reported.get(reported)
-        if last is not None and now - last < self._cooldown:
-            return None  # the same news for this model within the cooldown
-        self._last_reported[reported] = now
+        news = (signal, model, operation, severity)
+        last = self._last_reported.get(news)
+        held_back = last is not None and now - last < self._cooldown
+        if not held_back:
+            self._last_reported[news] = now
         return DriftChange(
-            signal, model, operation, previous, severity, series.worse(), detector.baseline
+            signal,
+            model,
+            operation,
+            previous,
+            severity,
+            series.worse(),
+            detector.baseline,
+            reported=not held_back,
         )
 
     def observe(
@@ -147,7 +157,7 @@ class DriftMonitor:
         now: float | None = None,
     ) -> list[DriftChange]:
         """One finished call's signals (``None``: not known for this call); the state
-        changes they caused that are due for a report."""
+        changes they caused, those the cooldown holds back marked ``reported=False``."""
         now = time.monotonic() if now is None else now
         changes: list[DriftChange] = []
         with self._lock:

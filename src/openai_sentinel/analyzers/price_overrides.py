@@ -4,7 +4,7 @@ For private deployments, negotiated discounts, models the ``genai-prices`` data 
 and service-tier multipliers::
 
     models:
-      our-private-model:          # the model name the API reports, exactly
+      our-private-model:          # the model name, exactly: as reported, or as asked
         input_mtok: 0.8           # USD per million input tokens
         output_mtok: 3.2
         cache_read_mtok: 0.2      # optional; cached input costs input_mtok without it
