@@ -15,13 +15,14 @@ from opentelemetry.util.types import AttributeValue
 from . import semconv
 from ._sums import AttributeKey, in_process_sum
 from .analyzers import Findings
-from .analyzers.drift_monitor import OK, DriftChange, SeriesState
+from .analyzers.drift import OK
+from .analyzers.drift_monitor import DriftChange, SeriesState
 
 __all__ = ["QualityMetrics"]
 
 Attributes = dict[str, AttributeValue]
 
-SEVERITY_LEVELS: Final = {"ok": 0, "warning": 1, "critical": 2}
+SEVERITY_LEVELS: Final = {semconv.DRIFT_OK: 0, semconv.DRIFT_WARNING: 1, semconv.DRIFT_CRITICAL: 2}
 
 
 def _series_attributes(state: SeriesState | DriftChange) -> Attributes:

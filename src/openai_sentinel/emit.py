@@ -33,7 +33,8 @@ from ._version import __version__
 from .analyzers import Findings
 from .analyzers.confidence import SOURCE_LOGPROBS, Confidence, confidence_of, quality_of
 from .analyzers.cost import PriceBook
-from .analyzers.drift_monitor import OK, DriftChange, DriftMonitor
+from .analyzers.drift import OK
+from .analyzers.drift_monitor import DriftChange, DriftMonitor
 from .analyzers.price_overrides import PriceOverrides
 from .analyzers.repeats import RepeatTracker
 from .config import Settings

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from .. import semconv
 from ..exchange import AnswerLogprobs, Exchange
 
 __all__ = [
@@ -27,8 +28,8 @@ __all__ = [
     "quality_of",
 ]
 
-SOURCE_LOGPROBS: Final = "logprobs"
-SOURCE_HEURISTIC: Final = "heuristic"
+SOURCE_LOGPROBS: Final = semconv.CONFIDENCE_SOURCE_LOGPROBS
+SOURCE_HEURISTIC: Final = semconv.CONFIDENCE_SOURCE_HEURISTIC
 
 _FINISHED: Final = 0.9
 """A complete answer (``stop``, ``tool_calls``) that says nothing to doubt."""

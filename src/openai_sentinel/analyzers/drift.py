@@ -40,13 +40,14 @@ from array import array
 from collections.abc import Sequence
 from typing import Final
 
+from .. import semconv
 from ._cusum import CLIP, DEAD_ZONE, LIMIT, CusumTest, score
 
 __all__ = ["ConfidenceDriftDetector"]
 
-OK: Final = "ok"
-WARNING: Final = "warning"
-CRITICAL: Final = "critical"
+OK: Final = semconv.DRIFT_OK
+WARNING: Final = semconv.DRIFT_WARNING
+CRITICAL: Final = semconv.DRIFT_CRITICAL
 
 _BURST_WINDOW: Final = 16
 """A burst is judged on the last this many values."""

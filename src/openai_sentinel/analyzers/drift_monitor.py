@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from .drift import ConfidenceDriftDetector
+from .. import semconv
+from .drift import OK, ConfidenceDriftDetector
 
 __all__ = [
     "SIGNAL_CONFIDENCE",
@@ -25,10 +26,9 @@ __all__ = [
     "SeriesState",
 ]
 
-SIGNAL_CONFIDENCE: Final = "confidence"
-SIGNAL_OUTPUT_LENGTH: Final = "output_length"
-SIGNAL_TRUNCATION: Final = "truncation"
-OK: Final = "ok"
+SIGNAL_CONFIDENCE: Final = semconv.DRIFT_SIGNAL_CONFIDENCE
+SIGNAL_OUTPUT_LENGTH: Final = semconv.DRIFT_SIGNAL_OUTPUT_LENGTH
+SIGNAL_TRUNCATION: Final = semconv.DRIFT_SIGNAL_TRUNCATION
 MAX_SERIES: Final = 256
 """Series (signal, model, operation) watched at most; later ones are not watched."""
 
