@@ -81,9 +81,10 @@ class CostMetrics:
             self._cache_savings.add(cost.cache_savings, key)
 
     def record_repeat(self, repeat: Repeat, cost: Cost | None, key: AttributeKey) -> None:
-        """One repeated request, with what it cost when it was priced."""
+        """One repeated request, with what it cost when it was priced and an earlier
+        sighting was answered (what a response cache would have saved)."""
         self._repeats.add(1, key)
-        if cost is not None:
+        if cost is not None and repeat.answered_before:
             self._repeat_cost.add(cost.total, key)
         if repeat.model_changed:
             first = ((semconv.SENTINEL_REQUEST_REPEAT_FIRST_MODEL, repeat.first_model or ""),)

@@ -258,7 +258,11 @@ class Telemetry:
         """Run the analyzers over a finished exchange."""
         repeat = None
         if self.repeats is not None and exchange.request_fingerprint is not None:
-            repeat = self.repeats.observe(exchange.request_fingerprint, exchange.request_model)
+            repeat = self.repeats.observe(
+                exchange.request_fingerprint,
+                exchange.request_model,
+                answered=exchange.error_type is None,
+            )
         if exchange.operation == semconv.OPERATION_FETCH_RESPONSE:
             return _NOTHING_FOUND  # a fetch costs nothing and was judged when it was made
         quality = quality_of(exchange)

@@ -213,8 +213,8 @@ METRIC_COST_CACHE_SAVINGS: Final = "sentinel.cost.cache_savings"
 METRIC_REQUEST_REPEATS: Final = "sentinel.request.repeats"
 """Counter of repeated requests (Prometheus: ``sentinel_request_repeats_total``)."""
 METRIC_REQUEST_REPEAT_COST: Final = "sentinel.request.repeat.cost"
-"""Counter of USD spent on repeats, what a response cache would have saved
-(Prometheus: ``sentinel_request_repeat_cost_USD_total``)."""
+"""Counter of USD spent on repeats of a request that had been answered, what a response
+cache would have saved (Prometheus: ``sentinel_request_repeat_cost_USD_total``)."""
 METRIC_REQUEST_MODEL_SWITCHES: Final = "sentinel.request.repeat.model_switches"
 """Counter of repeats sent to another model than the first time, by first and new model
 (Prometheus: ``sentinel_request_repeat_model_switches_total``)."""

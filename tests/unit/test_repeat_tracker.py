@@ -429,3 +429,12 @@ def test_sets_do_not_depend_on_their_order() -> None:
 def test_the_same_arguments_to_another_operation_are_another_request() -> None:
     arguments = {"input": "Is this fine?"}
     assert fingerprint(arguments) != request_fingerprint("embeddings ", arguments)
+
+
+def test_a_repeat_says_whether_an_earlier_sighting_was_answered() -> None:
+    tracker = RepeatTracker(window=3600, capacity=10)
+    assert tracker.observe(A, "cheap", now=0.0, answered=False) is None
+    retry = tracker.observe(A, "dear", now=1.0)
+    assert retry == Repeat("cheap", model_changed=True, answered_before=False)
+    again = tracker.observe(A, "dear", now=2.0)
+    assert again == Repeat("cheap", model_changed=True, answered_before=True)

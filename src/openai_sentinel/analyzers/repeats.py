@@ -88,6 +88,9 @@ class Repeat:
     """The model the request was first sent to."""
     model_changed: bool
     """The request went to another model this time."""
+    answered_before: bool = True
+    """An earlier sighting got an answer (a response cache would have held it); false
+    when every earlier one failed: a retry, which no cache would have saved."""
 
 
 class RepeatTracker:
@@ -101,17 +104,24 @@ class RepeatTracker:
             raise ValueError("window and capacity must be positive")
         self._window = window
         self._capacity = capacity
-        self._seen: OrderedDict[int, tuple[float, str | None]] = OrderedDict()
-        """fingerprint -> (last seen, first model); least recently seen first."""
+        self._seen: OrderedDict[int, tuple[float, str | None, bool]] = OrderedDict()
+        """fingerprint -> (last seen, first model, answered yet); least recently seen
+        first."""
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._seen)
 
     def observe(
-        self, fingerprint: int, model: str | None, now: float | None = None
+        self,
+        fingerprint: int,
+        model: str | None,
+        now: float | None = None,
+        *,
+        answered: bool = True,
     ) -> Repeat | None:
-        """Record a request; a :class:`Repeat` if it was seen within the window."""
+        """Record a request (``answered``: it got an answer, it did not fail); a
+        :class:`Repeat` if it was seen within the window."""
         now = time.monotonic() if now is None else now
         oldest_kept = now - self._window
         seen = self._seen
@@ -120,13 +130,13 @@ class RepeatTracker:
             if previous is not None and previous[0] <= oldest_kept:
                 previous = None  # seen, but longer ago than the window
             while seen:
-                first_key, (last_seen, _) = next(iter(seen.items()))
+                first_key, (last_seen, _, _) = next(iter(seen.items()))
                 if last_seen > oldest_kept and len(seen) < self._capacity:
                     break
                 del seen[first_key]
             if previous is None:
-                seen[fingerprint] = (now, model)
+                seen[fingerprint] = (now, model, answered)
                 return None
-            first_model = previous[1]
-            seen[fingerprint] = (now, first_model)
-        return Repeat(first_model, model_changed=model != first_model)
+            _, first_model, answered_before = previous
+            seen[fingerprint] = (now, first_model, answered_before or answered)
+        return Repeat(first_model, model != first_model, answered_before)
