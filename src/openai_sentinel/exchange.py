@@ -48,12 +48,15 @@ class AnswerLogprobs:
         self.minimum = min(self.minimum, logprob)
 
     def add_tokens(self, tokens: Any) -> None:
-        """The ``logprob`` of each of ``tokens`` (objects or dicts with one)."""
+        """Each of ``tokens``: a logprob itself (legacy completions, ``None`` for an echoed
+        first token), or an object or dict with a ``logprob``."""
         if not isinstance(tokens, (list, tuple)):
             return
         add = self.add
         for token in tokens:
-            if isinstance(token, dict):
+            if type(token) is float or token is None:
+                add(token)
+            elif isinstance(token, dict):
                 add(token.get("logprob"))
             else:
                 add(getattr(token, "logprob", None))

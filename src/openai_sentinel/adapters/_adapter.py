@@ -7,6 +7,7 @@ from typing import Any, Final, Protocol
 
 from ..exchange import Exchange
 from ._common import sent_params
+from ._results import is_omitted
 
 __all__ = ["CHUNK_CONTENT", "CHUNK_CONTROL", "CHUNK_USAGE_ONLY", "Adapter", "ChunkReader"]
 
@@ -37,7 +38,6 @@ _NOT_THE_REQUEST: Final = frozenset(
     }
 )
 """Arguments that do not change what is asked: the model, transport options and labels."""
-_ABSENT: Final = frozenset({"NotGiven", "Omit"})
 
 
 class ChunkReader(Protocol):
@@ -102,7 +102,7 @@ class Adapter:
         return {
             name: value
             for name, value in sent_params(kwargs).items()
-            if name not in _NOT_THE_REQUEST and type(value).__name__ not in _ABSENT
+            if name not in _NOT_THE_REQUEST and not is_omitted(value)
         }
 
     def readable_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -49,8 +49,7 @@ def read_completion_answers(exchange: Exchange, choices: Any) -> None:
         answer = answers[index] = AnswerLogprobs()
         logprobs = field(choice, "logprobs")
         if logprobs is not None:
-            for logprob in field(logprobs, "token_logprobs") or ():
-                answer.add(logprob)
+            answer.add_tokens(field(logprobs, "token_logprobs"))
         if index == 0:
             exchange.answer_text = _sample(as_str(field(choice, "text")))
     _keep(exchange, answers)
@@ -97,15 +96,7 @@ class AnswerCollector:
             if len(self._answers) >= _MAX_ANSWERS:
                 return
             answer = self._answers[index] = AnswerLogprobs()
-        if not isinstance(tokens, (list, tuple)):
-            return
-        for token in tokens:  # floats (legacy, None for an echoed first token) or objects
-            if type(token) is float or token is None:
-                answer.add(token)
-            elif isinstance(token, dict):
-                answer.add(token.get("logprob"))
-            else:
-                answer.add(getattr(token, "logprob", None))
+        answer.add_tokens(tokens)
 
     def text(self, delta: Any) -> None:
         """A text delta of the first choice."""
