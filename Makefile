@@ -43,6 +43,7 @@ bench: $(STAMP)  ## overhead benchmarks (reports ratios; never part of the tests
 	$(BIN)/python bench/hardening.py
 	$(BIN)/python bench/cost.py
 	$(BIN)/python bench/drift.py
+	$(BIN)/python bench/security.py
 
 matrix: $(NOX)  ## the tests in one venv per Python of $(PYTHONS) x openai major of $(OPENAI_MAJORS)
 	$(NOX) $(NOX_ARGS) --sessions $(MATRIX_SESSIONS) -- $(PYTEST_ARGS)

@@ -15,9 +15,12 @@ from .config import Settings, SettingsError
 
 if TYPE_CHECKING:
     from .instrumentor import OpenAISentinelInstrumentor
+    from .security import PromptBlocked, ResponseBlocked
 
 __all__ = [
     "OpenAISentinelInstrumentor",
+    "PromptBlocked",
+    "ResponseBlocked",
     "Settings",
     "SettingsError",
     "__version__",
@@ -34,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from .instrumentor import OpenAISentinelInstrumentor
 
         return OpenAISentinelInstrumentor
+    if name in ("PromptBlocked", "ResponseBlocked"):
+        from . import security
+
+        return getattr(security, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -24,9 +24,21 @@ from ._errors import report_internal_error
 from .adapters import _results
 from .adapters._adapter import Adapter
 from .adapters._choices import UsageChunkFilter
+from .adapters.chat import reads_raw_body
+from .adapters.fallback import FALLBACK_MESSAGE
 from .analyzers.repeats import request_fingerprint
+from .analyzers.security._model import ScanResult
 from .emit import Telemetry
+from .exchange import Exchange
 from .invocation import Invocation
+from .security import PromptBlocked, ResponseBlocked
+from .semconv import (
+    FINISH_REASON_CONTENT_FILTER,
+    SECURITY_ACTION_BLOCKED,
+    SECURITY_ACTION_OBSERVED,
+    SECURITY_ACTION_REDACTED,
+    SECURITY_DIRECTION_INPUT,
+)
 from .streams import (
     InstrumentedAsyncStream,
     InstrumentedStream,
@@ -61,7 +73,7 @@ def _prepare(
     call_kwargs = kwargs
     try:
         capture = telemetry.settings.capture_content
-        if capture:
+        if capture or telemetry.security is not None:
             call_kwargs = adapter.readable_kwargs(kwargs)
         params = call_kwargs
         if args and adapter.positional:
@@ -76,6 +88,11 @@ def _prepare(
     except Exception:
         report_internal_error("request parsing")
         return None, call_kwargs
+    try:
+        if telemetry.security is not None:
+            call_kwargs = _screen_request(telemetry, adapter, exchange, params, call_kwargs)
+    except Exception:
+        report_internal_error("security scanning")
     readable = call_kwargs
     try:
         if exchange.stream and telemetry.settings.stream_usage:
@@ -93,6 +110,77 @@ def _prepare(
         report_internal_error("request parsing")
         return invocation, readable
     return invocation, call_kwargs
+
+
+def _screen_request(
+    telemetry: Telemetry,
+    adapter: Adapter,
+    exchange: Exchange,
+    params: dict[str, Any],
+    call_kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """Scan the request and apply the input policy: the arguments to call with
+    (redacted under ``redact``); ``block`` marks the exchange and the call is not made."""
+    try:
+        text = adapter.untrusted_text(params)
+        if not text:
+            return call_kwargs
+        if telemetry.settings.capture_content:
+            exchange.security_text = text
+        result = telemetry.screen_request(exchange, text)
+        if result is None or exchange.security_input_action != SECURITY_ACTION_REDACTED:
+            return call_kwargs
+        live = telemetry.security
+        redacted = adapter.with_redacted(call_kwargs, live.scanner().redact) if live else None
+        if redacted is None:
+            exchange.security_input_action = SECURITY_ACTION_OBSERVED  # nothing to rewrite
+            return call_kwargs
+        return redacted
+    except Exception:
+        exchange.security_input_action = None
+        report_internal_error("security scanning")
+        return call_kwargs
+
+
+def _blocked(exchange: Exchange) -> bool:
+    """Whether the input policy blocked the call (it is then not sent)."""
+    try:
+        return exchange.security_input_action == SECURITY_ACTION_BLOCKED
+    except Exception:
+        report_internal_error("security policy")
+        return False
+
+
+def _refuse(invocation: Invocation, call_kwargs: dict[str, Any], *, asynchronous: bool) -> Any:
+    """Answer a blocked call without sending it: the fallback, or ``PromptBlocked``.
+    Its span is made all the same, marked blocked."""
+    exchange = invocation.exchange
+    answer = None
+    try:
+        invocation.start()
+        if invocation.telemetry.settings.security_block_fallback and not reads_raw_body(
+            call_kwargs
+        ):
+            answer = invocation.adapter.fallback(
+                exchange.request_model,
+                FALLBACK_MESSAGE,
+                stream=exchange.stream,
+                asynchronous=asynchronous,
+            )
+    except Exception:
+        report_internal_error("security policy")
+    if answer is not None:
+        exchange.finish_reasons = [FINISH_REASON_CONTENT_FILTER]
+        invocation.finish()
+        return answer
+    error = PromptBlocked(exchange.security_input or ScanResult(SECURITY_DIRECTION_INPUT))
+    invocation.finish(error)
+    raise error
+
+
+async def _refuse_later(invocation: Invocation, call_kwargs: dict[str, Any]) -> Any:
+    """:func:`_refuse` when awaited, as the client's coroutine would answer."""
+    return _refuse(invocation, call_kwargs, asynchronous=True)
 
 
 def _begin(invocation: Invocation) -> Token[Context] | None:
@@ -146,6 +234,7 @@ def _handle_result(invocation: Invocation, result: Any) -> Any:
             exchange.stream = True
             return proxy
         read_response(exchange, result, capture_content=capture)
+        exchange.answer_rewritable = True
     invocation.finish()
     return result
 
@@ -154,11 +243,48 @@ def _complete(invocation: Invocation, result: Any, token: Token[Context] | None)
     """Hand ``result`` back to the caller, finalizing now or wrapping the stream."""
     try:
         invocation.deactivate(token)
-        return _handle_result(invocation, result)
+        handled = _handle_result(invocation, result)
     except Exception:
         report_internal_error("response parsing")
         invocation.finish()
         return _hide_injected_usage(invocation, result)
+    try:
+        return _apply_output_policy(invocation, handled)
+    except Exception as error:
+        if isinstance(error, PromptBlocked):
+            raise  # the block policy's own, on purpose
+        report_internal_error("security policy")
+        return handled
+
+
+def _apply_output_policy(invocation: Invocation, result: Any) -> Any:
+    """Withhold (fallback or ``ResponseBlocked``) or redact an answer the output policy
+    flagged; anything else passes untouched."""
+    try:
+        security = invocation.findings.security
+        if security is None or security.output is None or security.output_action is None:
+            return result
+        if security.output_action == SECURITY_ACTION_REDACTED:
+            live = invocation.telemetry.security
+            if live is not None:
+                invocation.adapter.redact_answer(result, live.scanner().redact)
+            return result
+        if security.output_action != SECURITY_ACTION_BLOCKED:
+            return result
+        if invocation.telemetry.settings.security_block_fallback and not _results.is_raw(result):
+            exchange = invocation.exchange
+            model = exchange.response_model or exchange.request_model
+            fallback = invocation.adapter.fallback(
+                model, FALLBACK_MESSAGE, stream=False, asynchronous=False
+            )
+            if fallback is not None:
+                return fallback
+        raise ResponseBlocked(security.output)
+    except Exception as error:
+        if isinstance(error, PromptBlocked):
+            raise  # the block policy's own, on purpose
+        report_internal_error("security policy")
+        return result
 
 
 def _hide_injected_usage(invocation: Invocation, result: Any) -> Any:
@@ -215,6 +341,8 @@ def sync_wrapper(telemetry: Telemetry, adapter: Adapter) -> Wrapper:
         invocation, call_kwargs = _prepare(telemetry, adapter, instance, args, kwargs)
         if invocation is None:
             return wrapped(*args, **call_kwargs)
+        if _blocked(invocation.exchange):
+            return _refuse(invocation, call_kwargs, asynchronous=False)
         token = _begin(invocation)
         try:
             result = wrapped(*args, **call_kwargs)
@@ -290,6 +418,8 @@ def async_wrapper(telemetry: Telemetry, adapter: Adapter) -> Wrapper:
         invocation, call_kwargs = _prepare(telemetry, adapter, instance, args, kwargs)
         if invocation is None:
             return wrapped(*args, **call_kwargs)
+        if _blocked(invocation.exchange):
+            return _refuse_later(invocation, call_kwargs)
         try:
             client_call = wrapped(*args, **call_kwargs)
         except BaseException as error:

@@ -1,4 +1,4 @@
-"""The ``openai-sentinel`` command: ``demo``, ``price`` and ``simulator``."""
+"""The ``openai-sentinel`` command: ``demo``, ``price``, ``scan`` and ``simulator``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _price_command
+from . import _price_command, _scan_command
 from ._version import __version__
 from .simulator import __main__ as simulator_cli
 
@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "--capture-content", action="store_true", help="record (redacted) message content"
     )
     demo.add_argument(
+        "--block",
+        action="store_true",
+        help="the block security policy: a prompt-injection attempt is not sent and gets a "
+        "safe fallback answer (finish_reason=content_filter)",
+    )
+    demo.add_argument(
         "--drift",
         action="store_true",
         help="the drift scenario instead: thousands of calls on the simulator, one model "
@@ -46,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
         description=_price_command.DESCRIPTION,
     )
     _price_command.add_arguments(price)
+    scan = commands.add_parser(
+        "scan",
+        help="scan a prompt or an answer for injection, PII and secrets "
+        "(exit 1 when flagged), or measure the detectors (--evaluate DIR)",
+        description=_scan_command.DESCRIPTION,
+    )
+    _scan_command.add_arguments(scan)
     simulator = commands.add_parser(
         "simulator",
         help="serve the OpenAI-compatible simulator in the foreground",
@@ -63,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulator_cli.serve(args, args.command_parser)
     if args.command == "price":
         return _price_command.run(args)
+    if args.command == "scan":
+        return _scan_command.run(args)
     if args.drift:
         from ._demo.drift import DRIFT_CALLS, MIN_DRIFT_CALLS, run_drift_demo
 
@@ -90,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             live=args.live,
             json_output=args.json,
             capture_content=args.capture_content,
+            block=args.block,
         )
     )
 

@@ -23,6 +23,8 @@ _MAX_INTEGER: Final = 1_048_576
 _DIGITS: Final = re.compile(r"[0-9]{1,8}")
 _CALLABLE: Final = type("callable", (), {})
 """The kind of settings that take a function."""
+_CHOICE: Final = type("choice", (), {})
+"""The kind of settings that take one of a few words (see ``_CHOICES``)."""
 _DECIMAL: Final = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,9})?")
 
 # Keyword arguments of ``instrument()`` that BaseInstrumentor itself takes or that the
@@ -73,9 +75,40 @@ class Settings:
     """A drift state change is reported at most once per model and severity in this time."""
     on_drift: Callable[[Any], object] | None = None
     """Called with each reported :class:`~openai_sentinel.drift.DriftChange` (keyword only)."""
+    security_scanning: bool = True
+    """Scan requests for injection, PII and secrets, and answers for PII, secrets and
+    hallucination risk (in-process; findings never carry text unless capture is on)."""
+    security_input_policy: str = "observe"
+    """On a flagged request: ``observe`` (annotate and count), ``redact`` (send it with
+    its PII and secrets replaced by typed placeholders) or ``block`` (do not send it)."""
+    security_output_policy: str = "observe"
+    """On a flagged answer: ``observe``, ``redact`` (hand the caller the answer with its
+    PII and secrets replaced) or ``block`` (withhold it)."""
+    security_block_severity: str = "high"
+    """Least severity of a PII or secret finding that ``block`` acts on (an injection
+    always counts): ``low``, ``medium``, ``high`` or ``critical``."""
+    security_block_fallback: bool = False
+    """Under ``block``, answer with a safe fallback of the expected type
+    (``finish_reason="content_filter"``) instead of raising ``PromptBlocked``."""
+    security_rules_file: str | None = None
+    """A YAML file of rules that add to the packaged ones (see
+    :mod:`openai_sentinel.analyzers.security.rules`)."""
+    security_rules_watch_seconds: float = 0.0
+    """Check the rules file for changes this often and reload it; 0 never does."""
+
+
+_CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    "security_input_policy": ("observe", "redact", "block"),
+    "security_output_policy": ("observe", "redact", "block"),
+    "security_block_severity": ("low", "medium", "high", "critical"),
+}
+"""The values a choice setting accepts."""
 
 
 def _accepted(name: str, kind: type, *, text: bool) -> str:
+    if kind is _CHOICE:
+        setting = name.removeprefix(ENV_PREFIX).lower()
+        return "one of " + ", ".join(_CHOICES[setting])
     if kind is bool:
         return "true/false (also 1/0, yes/no, on/off)" if text else "True or False"
     if kind is float:
@@ -109,6 +142,8 @@ def _from_keyword(name: str, value: object) -> Any:
         return float(value)
     if kind is _CALLABLE and (value is None or callable(value)):
         return value
+    if kind is _CHOICE and isinstance(value, str) and value.strip().lower() in _CHOICES[name]:
+        return value.strip().lower()
     if kind is str and isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
         if isinstance(path, str) and path:
@@ -134,6 +169,8 @@ def _from_text(variable: str, text: str, kind: type) -> Any:
         return float(word)
     if kind is str and text.strip():
         return text.strip()
+    if kind is _CHOICE and word in _CHOICES[variable.removeprefix(ENV_PREFIX).lower()]:
+        return word
     raise _rejected(variable, text, kind, text=True)
 
 
@@ -150,6 +187,13 @@ _KINDS: Final[dict[str, type]] = {
     "drift_detection": bool,
     "drift_cooldown_seconds": float,
     "on_drift": _CALLABLE,
+    "security_scanning": bool,
+    "security_input_policy": _CHOICE,
+    "security_output_policy": _CHOICE,
+    "security_block_severity": _CHOICE,
+    "security_block_fallback": bool,
+    "security_rules_file": str,
+    "security_rules_watch_seconds": float,
 }
 KEYWORD_ONLY: Final = frozenset({"on_drift"})
 """Settings no environment variable can give (a function)."""

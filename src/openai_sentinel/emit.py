@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from dataclasses import replace
 from typing import Any, Final
 
 from opentelemetry.context import Context
@@ -28,6 +29,7 @@ from ._cost_metrics import CostMetrics
 from ._errors import report_internal_error
 from ._metrics import LatestMetrics, MetricSet, StableMetrics
 from ._quality_metrics import QualityMetrics
+from ._security_telemetry import SecurityTelemetry, security_attributes
 from ._sums import key_of
 from ._version import __version__
 from .analyzers import Findings
@@ -37,6 +39,9 @@ from .analyzers.drift import OK
 from .analyzers.drift_monitor import DriftChange, DriftMonitor
 from .analyzers.price_overrides import PriceOverrides
 from .analyzers.repeats import RepeatTracker
+from .analyzers.security._model import ScanResult
+from .analyzers.security.live import LIVE, LiveRules
+from .analyzers.security.policy import SecurityFindings, action_for
 from .config import Settings
 from .content import serialize_content, text_buffer_limit
 from .exchange import Exchange
@@ -95,12 +100,14 @@ class Telemetry:
         "_costs",
         "_metrics",
         "_quality",
+        "_security",
         "active",
         "content_buffer_limit",
         "drift",
         "latest_conventions",
         "price_book",
         "repeats",
+        "security",
         "settings",
         "tracer",
     )
@@ -146,6 +153,9 @@ class Telemetry:
             DriftMonitor(settings.drift_cooldown_seconds) if settings.drift_detection else None
         )
         """Drift detectors per model, operation and signal; ``None`` when detection is off."""
+        self.security: LiveRules | None = LIVE if settings.security_scanning else None
+        """The security scanner in force; ``None`` when scanning is off."""
+        self._security = SecurityTelemetry(meter)
         monitor = self.drift
         self._quality = QualityMetrics(
             meter,
@@ -256,6 +266,12 @@ class Telemetry:
 
     def analyze(self, exchange: Exchange) -> Findings:
         """Run the analyzers over a finished exchange."""
+        if exchange.security_input_action == semconv.SECURITY_ACTION_BLOCKED:
+            # never sent: nothing was billed, repeated or answered
+            blocked = SecurityFindings(
+                exchange.security_input, None, exchange.security_input_action
+            )
+            return Findings(security=blocked)
         repeat = None
         if self.repeats is not None and exchange.request_fingerprint is not None:
             repeat = self.repeats.observe(
@@ -268,9 +284,18 @@ class Telemetry:
         quality = quality_of(exchange)
         confidence = confidence_of(exchange, heuristic=self.settings.confidence_heuristic)
         drift = self._watch_drift(exchange, confidence, quality.truncated)
+        security = self._screen_answer(exchange, confidence)
+        if security is not None and security.confidence_halved and confidence is not None:
+            confidence = replace(confidence, value=confidence.value * 0.5)
         if exchange.error_type is not None and exchange.input_tokens is None:
             # failed before any usage: nothing was billed
-            return Findings(repeat=repeat, confidence=confidence, quality=quality, drift=drift)
+            return Findings(
+                repeat=repeat,
+                confidence=confidence,
+                quality=quality,
+                drift=drift,
+                security=security,
+            )
         cost = self.price_book.cost(exchange)
         return Findings(
             cost=cost,
@@ -279,7 +304,58 @@ class Telemetry:
             confidence=confidence,
             quality=quality,
             drift=drift,
+            security=security,
         )
+
+    def screen_request(self, exchange: Exchange, text: str) -> ScanResult | None:
+        """Scan the untrusted text of a request and decide what the input policy does
+        (``exchange.security_input_action``); ``None`` when scanning is off."""
+        live = self.security
+        if live is None:
+            return None
+        result = live.scanner().scan(text, semconv.SECURITY_DIRECTION_INPUT)
+        exchange.security_input = result
+        settings = self.settings
+        exchange.security_input_action = action_for(
+            result, settings.security_input_policy, settings.security_block_severity
+        )
+        return result
+
+    def _screen_answer(
+        self, exchange: Exchange, confidence: Confidence | None
+    ) -> SecurityFindings | None:
+        """Scan the (first) answer in the request's domain, and decide what the output
+        policy does; critical hallucination risk halves the reported confidence."""
+        live = self.security
+        request = exchange.security_input
+        if live is None:
+            return None
+        answer = None
+        action = None
+        halved = False
+        if exchange.answer_text and exchange.error_type is None:
+            logprobs = confidence is not None and confidence.source == SOURCE_LOGPROBS
+            answer = live.scanner().scan(
+                exchange.answer_text,
+                semconv.SECURITY_DIRECTION_OUTPUT,
+                domain=request.domain if request is not None else None,
+                confidence=confidence.value if logprobs and confidence is not None else None,
+                infer_domain=request is None,  # an everyday request: any answer is low-risk
+            )
+            settings = self.settings
+            action = action_for(
+                answer,
+                settings.security_output_policy,
+                settings.security_block_severity,
+                can_redact=exchange.answer_rewritable,
+                can_block=not exchange.response_unread,
+            )
+            halved = (
+                confidence is not None and answer.hallucination_risk == semconv.SEVERITY_CRITICAL
+            )
+        if request is None and answer is None:
+            return None
+        return SecurityFindings(request, answer, exchange.security_input_action, action, halved)
 
     def _watch_drift(
         self, exchange: Exchange, confidence: Confidence | None, truncated: bool
@@ -338,6 +414,8 @@ class Telemetry:
             attributes[semconv.SENTINEL_RESPONSE_REFUSAL] = True
         if quality.content_filtered:
             attributes[semconv.SENTINEL_RESPONSE_CONTENT_FILTERED] = True
+        if findings.security is not None:
+            attributes.update(security_attributes(findings.security))
         repeat = findings.repeat
         if repeat is not None:
             attributes[semconv.SENTINEL_REQUEST_REPEAT] = True
@@ -361,6 +439,8 @@ class Telemetry:
                 span.set_attributes(self.response_attributes(exchange))
                 span.set_attributes(self.finding_attributes(findings))
                 self._add_finding_events(span, findings, end_time)
+                if findings.security is not None:
+                    self._add_security_events(span, exchange, findings.security, end_time)
                 if error is None and exchange.error_type is not None:
                     # an error the API reported in the response or the stream, not raised
                     description = exchange.error_message or exchange.error_type
@@ -397,6 +477,18 @@ class Telemetry:
         for change in findings.drift:
             if change.reported:
                 span.add_event(semconv.EVENT_DRIFT, drift_attributes(change), timestamp)
+
+    def _add_security_events(
+        self, span: Span, exchange: Exchange, security: SecurityFindings, timestamp: int
+    ) -> None:
+        """One event per security finding; with content capture on, each quotes its
+        match, redacted."""
+        live = self.security
+        if self.settings.capture_content and live is not None:
+            texts = (exchange.security_text, exchange.answer_text)
+            self._security.add_events(span, security, timestamp, texts, live.scanner().redact)
+        else:
+            self._security.add_events(span, security, timestamp)
 
     def notify(self, findings: Findings) -> None:
         """Tell the log and the user's ``on_drift`` callback about drift state changes."""
@@ -464,6 +556,8 @@ class Telemetry:
         if findings.repeat is not None:
             self._costs.record_repeat(findings.repeat, cost, key)
         self._quality.record(findings, attributes, key, context)
+        if findings.security is not None:
+            self._security.record(findings.security)
 
     def record_chunk_gaps(self, exchange: Exchange, gaps: list[float]) -> None:
         """Record the time between consecutive chunks of a stream.

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from .analyzers.security._model import ScanResult
 
 __all__ = ["ANSWER_TEXT_LIMIT", "AnswerLogprobs", "Exchange", "Message", "MessagePart"]
 
-ANSWER_TEXT_LIMIT: Final = 4096
+ANSWER_TEXT_LIMIT: Final = 16384
 """Characters of the first answer kept for the analyzers (never recorded as such)."""
 
 MessagePart = dict[str, Any]
@@ -120,6 +123,18 @@ class Exchange:
     """An answer was a refusal (``message.refusal``, a Responses ``refusal`` part)."""
     answer_text: str | None = None
     """The first answer's text, up to :data:`ANSWER_TEXT_LIMIT` characters."""
+
+    # security (the scan of the request is made before it is sent)
+    security_input: ScanResult | None = None
+    """The scan of what users and tools wrote in the request."""
+    security_text: str | None = None
+    """The scanned text of the request, kept only when content capture is on (span
+    events then quote their matches, redacted)."""
+    security_input_action: str | None = None
+    """What the input policy did: ``observed``, ``redacted`` or ``blocked``."""
+    answer_rewritable: bool = False
+    """The answer reaches the caller as a parsed object after the analysis (not a
+    stream, not a raw body), so the output policy can still redact it."""
 
     # streams
     time_to_first_chunk: float | None = None

@@ -18,6 +18,8 @@ from ._patching import CurrentMethod, Patch, WrapperPatch
 from .adapters import chat, completions, embeddings, media, responses
 from .adapters._adapter import Adapter
 from .analyzers.price_overrides import PriceOverrides, load_price_overrides
+from .analyzers.security.live import LIVE
+from .analyzers.security.scanner import Scanner, build_scanner
 from .config import PROVIDER_KWARGS, Settings, SettingsError, load_settings
 from .emit import Telemetry
 
@@ -174,12 +176,16 @@ def _called_by_auto_instrumentation() -> bool:
     return False
 
 
-def configure(kwargs: dict[str, Any]) -> tuple[Settings, PriceOverrides | None]:
-    """The settings of ``instrument(**kwargs)`` and the prices file they name, both
-    checked: a bad value raises :class:`SettingsError` saying what is wrong."""
+def configure(
+    kwargs: dict[str, Any],
+) -> tuple[Settings, PriceOverrides | None, Scanner | None]:
+    """The settings of ``instrument(**kwargs)``, the prices file and the security rules
+    they name, all checked: a bad value raises :class:`SettingsError` saying what is
+    wrong (:class:`~openai_sentinel.security.RulesFileError` for the rules file)."""
     settings = load_settings({k: v for k, v in kwargs.items() if k not in PROVIDER_KWARGS})
     prices = load_price_overrides(settings.prices_file) if settings.prices_file else None
-    return settings, prices
+    scanner = build_scanner(settings.security_rules_file) if settings.security_scanning else None
+    return settings, prices, scanner
 
 
 class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -215,7 +221,7 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         overrides = {k: v for k, v in kwargs.items() if k not in PROVIDER_KWARGS}
         try:
-            settings, prices = configure(overrides)
+            settings, prices, scanner = configure(overrides)
         except SettingsError as error:
             if overrides or not _called_by_auto_instrumentation():
                 raise
@@ -237,6 +243,10 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         # Loaded here, once, rather than on a thread: imports racing between threads can
         # see half-initialised modules (seen with httpx2 under openai 2.x).
         telemetry.price_book.warm()
+        if scanner is not None:
+            LIVE.install(
+                scanner, settings.security_rules_file, settings.security_rules_watch_seconds
+            )
         self._patches = tuple(_install(telemetry))
         self._telemetry = telemetry
         self._settings = settings
@@ -250,4 +260,5 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         self._patches = ()
         self._telemetry = None
         self._settings = None
+        LIVE.reset()
         _abandoned.flush()

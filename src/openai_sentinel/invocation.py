@@ -44,6 +44,7 @@ class Invocation:
         "adapter",
         "context",
         "exchange",
+        "findings",
         "span",
         "start_ns",
         "started",
@@ -59,6 +60,8 @@ class Invocation:
         self.start_ns = 0
         self.started = 0.0
         self._done = False
+        self.findings: Findings = NO_FINDINGS
+        """What the analyzers found, once finished (the wrappers apply the output policy)."""
 
     def start(self) -> None:
         """Start the clock and the span; on failure, report it and become inert."""
@@ -128,6 +131,7 @@ class Invocation:
         except Exception:
             report_internal_error("analysis")
             findings = NO_FINDINGS
+        self.findings = findings
         try:
             end = self.start_ns + int(duration * 1e9)
             self.telemetry.end_span(self.span, exchange, findings, error, end)

@@ -137,6 +137,58 @@ SENTINEL_DRIFT_DROP: Final = "sentinel.drift.drop"
 """How much worse the recent level is than the baseline, relative: 0.08 is 8% lower
 confidence or output length, or an 8% higher truncation rate."""
 SENTINEL_DRIFT_BASELINE: Final = "sentinel.drift.baseline"
+SENTINEL_SECURITY_INJECTION_SCORE: Final = "sentinel.security.injection.score"
+"""How likely the prompt is an injection or jailbreak attempt, in [0, 1]."""
+SENTINEL_SECURITY_INJECTION: Final = "sentinel.security.injection"
+"""True when the injection score reached the threshold."""
+SENTINEL_SECURITY_CATEGORIES: Final = "sentinel.security.categories"
+"""The finding categories of the call, input and output, sorted (``pii``, ``jailbreak``…)."""
+SENTINEL_SECURITY_ACTION: Final = "sentinel.security.action"
+"""What the policy did: ``observed``, ``redacted`` or ``blocked``."""
+SENTINEL_SECURITY_BLOCKED: Final = "sentinel.security.blocked"
+"""True when the policy stopped the call (it was never sent) or replaced its answer."""
+SENTINEL_SECURITY_HALLUCINATION_RISK: Final = "sentinel.security.hallucination_risk"
+"""``low``, ``medium``, ``high`` or ``critical``: how risky a confident answer is here."""
+SENTINEL_SECURITY_DOMAIN: Final = "sentinel.security.domain"
+"""``medical``, ``legal`` or ``financial`` when the request is about one of them."""
+SENTINEL_SECURITY_RULES_VERSION: Final = "sentinel.security.rules_version"
+SENTINEL_SECURITY_RULE_ID: Final = "sentinel.security.rule_id"
+SENTINEL_SECURITY_CATEGORY: Final = "sentinel.security.category"
+SENTINEL_SECURITY_SEVERITY: Final = "sentinel.security.severity"
+SENTINEL_SECURITY_DIRECTION: Final = "sentinel.security.direction"
+"""``input`` (the request) or ``output`` (the answer)."""
+SENTINEL_SECURITY_ENTITY: Final = "sentinel.security.entity"
+"""A PII finding's entity type, as Presidio names them (``EMAIL_ADDRESS``…)."""
+SENTINEL_SECURITY_START: Final = "sentinel.security.start"
+SENTINEL_SECURITY_END: Final = "sentinel.security.end"
+SENTINEL_SECURITY_MATCH: Final = "sentinel.security.match"
+"""The matched text, redacted; only when content capture is on."""
+SENTINEL_CONFIDENCE_HALVED: Final = "sentinel.confidence.halved"
+"""True when critical hallucination risk halved the reported confidence."""
+EVENT_SECURITY_FINDING: Final = "sentinel.security.finding"
+"""Span event: one security finding (never the matched text unless capture is on)."""
+SECURITY_DIRECTION_INPUT: Final = "input"
+SECURITY_DIRECTION_OUTPUT: Final = "output"
+SECURITY_CATEGORY_PROMPT_INJECTION: Final = "prompt_injection"
+SECURITY_CATEGORY_JAILBREAK: Final = "jailbreak"
+SECURITY_CATEGORY_ROLE_INJECTION: Final = "role_injection"
+SECURITY_CATEGORY_PROMPT_EXTRACTION: Final = "prompt_extraction"
+SECURITY_CATEGORY_OBFUSCATION: Final = "obfuscation"
+SECURITY_CATEGORY_PII: Final = "pii"
+SECURITY_CATEGORY_SECRET: Final = "secret"
+SECURITY_CATEGORY_HALLUCINATION_RISK: Final = "hallucination_risk"
+SEVERITY_LOW: Final = "low"
+SEVERITY_MEDIUM: Final = "medium"
+SEVERITY_HIGH: Final = "high"
+SEVERITY_CRITICAL: Final = "critical"
+SEVERITIES: Final = (SEVERITY_LOW, SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL)
+"""Severities and hallucination risks, least to most."""
+SECURITY_ACTION_OBSERVED: Final = "observed"
+SECURITY_ACTION_REDACTED: Final = "redacted"
+SECURITY_ACTION_BLOCKED: Final = "blocked"
+DOMAIN_MEDICAL: Final = "medical"
+DOMAIN_LEGAL: Final = "legal"
+DOMAIN_FINANCIAL: Final = "financial"
 SENTINEL_RESPONSE_UNREAD: Final = "sentinel.response.unread"
 """True for ``with_streaming_response`` calls, whose body the instrumentation never reads."""
 
@@ -244,6 +296,9 @@ METRIC_DRIFT_SEVERITY: Final = "sentinel.drift.severity"
 METRIC_DRIFT_ALARMS: Final = "sentinel.drift.alarms"
 """Counter of drift state changes to warning or critical
 (Prometheus: ``sentinel_drift_alarms_total``)."""
+METRIC_SECURITY_EVENTS: Final = "sentinel.security.events"
+"""Counter of security findings by category, severity, direction and action
+(Prometheus: ``sentinel_security_events_total``)."""
 COST_BUCKETS: Final = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 )  # fmt: skip
@@ -301,6 +356,7 @@ METRIC_DESCRIPTIONS: Final = {
     METRIC_DRIFT: "How much worse a watched signal is than its baseline",
     METRIC_DRIFT_SEVERITY: "Drift state of a watched signal: 0 ok, 1 warning, 2 critical",
     METRIC_DRIFT_ALARMS: "Drift alarms raised",
+    METRIC_SECURITY_EVENTS: "Security findings on model calls",
     METRIC_INFERENCE_DURATION: "GenAI inference duration",
     METRIC_INFERENCE_TIME_TO_FIRST_CHUNK: "Time to receive the first chunk of a streamed inference",
     METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK: "Time between chunks of a streamed inference",

@@ -24,6 +24,8 @@ from . import _abandoned
 from ._errors import report_internal_error
 from .adapters._adapter import CHUNK_USAGE_ONLY, ChunkReader
 from .invocation import Invocation, StreamEnd
+from .security import ResponseBlocked
+from .semconv import SECURITY_ACTION_BLOCKED
 
 __all__ = ["InstrumentedAsyncStream", "InstrumentedStream", "StreamObserver"]
 
@@ -136,6 +138,23 @@ class StreamObserver:
         except Exception:
             report_internal_error("stream finalization")
 
+    def withhold_if_blocked(self) -> None:
+        """At the end of a completed stream, raise :class:`ResponseBlocked` in place of
+        the end when the output policy blocked its answer (its chunks have already
+        reached the caller, who is told to discard them)."""
+        try:
+            security = self.invocation.findings.security
+            if (
+                security is not None
+                and security.output is not None
+                and security.output_action == SECURITY_ACTION_BLOCKED
+            ):
+                raise ResponseBlocked(security.output)
+        except Exception as error:
+            if isinstance(error, ResponseBlocked):
+                raise  # the block policy's own, on purpose
+            report_internal_error("security policy")
+
     def abandon(self) -> None:
         """Note that the caller dropped the stream. Called by finalizers: it takes no lock
         and calls no SDK; the span is finished later, from the worker thread."""
@@ -160,6 +179,7 @@ def _chunks(next_chunk: Callable[[], Any], observer: StreamObserver) -> Iterator
             chunk = next_chunk()
         except StopIteration:
             observer.finish(None, StreamEnd.COMPLETED)
+            observer.withhold_if_blocked()
             return
         except BaseException as error:
             observer.finish(error, StreamEnd.ERROR)
@@ -184,6 +204,7 @@ async def _async_chunks(
             chunk = await next_chunk()
         except StopAsyncIteration:
             observer.finish(None, StreamEnd.COMPLETED)
+            observer.withhold_if_blocked()
             return
         except BaseException as error:
             observer.finish(error, StreamEnd.ERROR)

@@ -55,9 +55,35 @@ def test_captured_content_is_shown_redacted_and_abbreviated() -> None:
     spans = [line for line in lines if line.startswith("span chat ")]
     assert len(inputs) == len(spans) == 5
     assert outputs and all(line.startswith("out: assistant: ") for line in outputs)
-    assert any("user: Summarize" in line and "[REDACTED:email]" in line for line in inputs)
+    assert any("user: Summarize" in line and "[REDACTED:EMAIL_ADDRESS]" in line for line in inputs)
     assert "@example.com" not in completed.stdout
     assert all(len(line) <= 160 for line in inputs + outputs)
+
+
+def test_the_injection_attempt_is_flagged_and_pii_counted() -> None:
+    completed = run_demo("--calls", "6")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    flagged = [line for line in lines if "SECURITY" in line and "prompt_injection" in line]
+    assert flagged and all("observed (injection score" in line for line in flagged)
+    assert all("finish=stop" in line for line in flagged)  # observe: the call went through
+    summary = completed.stdout[completed.stdout.index("summary") :]
+    attempts = re.search(
+        r"security: (\d+) prompt-injection attempt\(s\) flagged \((\d+) observed\)", summary
+    )
+    assert attempts is not None and int(attempts.group(1)) == len(flagged)
+    assert re.search(r"(\d+) call\(s\) with PII or secrets", summary)
+
+
+def test_block_answers_the_injection_attempt_with_a_fallback() -> None:
+    completed = run_demo("--calls", "6", "--block", "--capture-content")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    blocked = [line for line in lines if "SECURITY" in line and " blocked " in line]
+    assert blocked and all("finish=content_filter" in line for line in blocked)
+    assert all("tokens in=" not in line for line in blocked)  # never sent, never billed
+    assert "2 blocked" in completed.stdout or "1 blocked" in completed.stdout
+    assert "@example.com" not in completed.stdout
 
 
 def test_service_name_comes_from_otel_service_name() -> None:

@@ -88,7 +88,7 @@ def test_captured_content_follows_the_conventions_shape(telemetry: Telemetry, in
             "parts": [
                 {
                     "type": "text",
-                    "content": "My key is [REDACTED:api_key], call me at [REDACTED:email]",
+                    "content": "My key is [REDACTED:API_KEY], call me at [REDACTED:EMAIL_ADDRESS]",
                 }
             ],
         },

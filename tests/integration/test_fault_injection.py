@@ -47,7 +47,13 @@ from ..support.transport import ScriptedAPI, async_client, sync_client
 MESSAGES = [{"role": "user", "content": "hi"}]
 PACKAGE_DIR = Path(openai_sentinel.__file__).parent
 OUT_OF_SCOPE = ("simulator", "_demo")
-ALL_SETTINGS = {"capture_content": True, "stream_usage": True, "content_max_length": 64}
+ALL_SETTINGS = {
+    "capture_content": True,
+    "stream_usage": True,
+    "content_max_length": 64,
+    "security_input_policy": "redact",
+    "security_output_policy": "redact",
+}
 
 BOUNDARY = {
     "streams._LikeTheClientsStream.__del__",

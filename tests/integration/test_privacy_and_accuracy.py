@@ -105,7 +105,7 @@ def test_failed_parse_message_is_redacted_with_capture_on(telemetry: Telemetry, 
     assert all(EMAIL not in text for text in _every_string(span))
     description = span.status.description or ""
     assert NAME in description and SSN in description  # capture on: the message is kept
-    assert "[REDACTED:email]" in description
+    assert "[REDACTED:EMAIL_ADDRESS]" in description
     event = _exception_event(span)
     assert event[semconv.EXCEPTION_MESSAGE] == description
     assert (span.attributes or {})[semconv.ERROR_TYPE] == "ValidationError"

@@ -604,12 +604,14 @@ def _messages() -> Iterator[dict[str, str]]:
 
 def test_generator_messages_are_left_to_the_client(
     telemetry: Telemetry,
-    instrumented: OpenAISentinelInstrumentor,
+    instrument: Instrument,
     client: openai.OpenAI,
     server: Server,
 ) -> None:
-    """Without content capture nothing reads a one-shot iterable, so it cannot be
-    fingerprinted: the call goes through whole and is not checked for repeats."""
+    """With neither content capture nor security scanning, nothing reads a one-shot
+    iterable, so it cannot be fingerprinted: the call goes through whole and is not
+    checked for repeats."""
+    instrument(security_scanning=False)
     for _ in range(2):
         result = client.chat.completions.create(model="gpt-4o-mini", messages=_messages())
         assert result.choices[0].message.content == "This is a test."
@@ -621,10 +623,19 @@ def test_generator_messages_are_left_to_the_client(
     no_repeat_metrics(telemetry)
 
 
-def test_generator_messages_read_for_capture_are_fingerprinted(
-    telemetry: Telemetry, instrument: Instrument, client: openai.OpenAI, server: Server
+@pytest.mark.parametrize(
+    "settings", [{"capture_content": True}, {}], ids=["capture", "security-scanning"]
+)
+def test_generator_messages_read_for_capture_or_scanning_are_fingerprinted(
+    telemetry: Telemetry,
+    instrument: Instrument,
+    client: openai.OpenAI,
+    server: Server,
+    settings: dict[str, bool],
 ) -> None:
-    instrument(capture_content=True)
+    """Content capture and the security scanner read the messages (as a list, which the
+    client makes of them anyway), so the fingerprint sees them too."""
+    instrument(**settings)
     for _ in range(2):
         client.chat.completions.create(model="gpt-4o-mini", messages=_messages())
     assert [sent["messages"] for sent in server.sent] == [list(_messages())] * 2

@@ -14,8 +14,8 @@ def test_secrets_and_emails_are_masked() -> None:
         "aws AKIAIOSFODNN7EXAMPLE mail jane.doe+x@mail.example.co.uk ok"
     )
     assert redact(text) == (
-        "key [REDACTED:api_key] and [REDACTED:bearer_token] "
-        "aws [REDACTED:aws_access_key] mail [REDACTED:email] ok"
+        "key [REDACTED:OPENAI_API_KEY] and [REDACTED:BEARER_TOKEN] "
+        "aws [REDACTED:AWS_ACCESS_KEY] mail [REDACTED:EMAIL_ADDRESS] ok"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
@@ -63,6 +64,9 @@ def format_span(span: ReadableSpan) -> str:
         fields.append(_stream_end(str(end), finish, failed))
     if failed:
         fields.append(f"ERROR {attributes.get(semconv.ERROR_TYPE)}")
+    security = _security(attributes)
+    if security:
+        fields.append(security)
     fields.append(f"trace={span.context.trace_id:032x}"[:14])
     lines = ["  ".join(fields)]
     for label, key in (
@@ -73,6 +77,22 @@ def format_span(span: ReadableSpan) -> str:
         if isinstance(value, str):
             lines.append(f"    {label} {_abbreviate(_messages_text(value))}")
     return "\n".join(lines) + "\n"
+
+
+def _security(attributes: Mapping[str, object]) -> str:
+    """``SECURITY <categories> <action>`` for a span with security findings, else ``""``."""
+    get = attributes.get
+    categories = get(semconv.SENTINEL_SECURITY_CATEGORIES)
+    action = get(semconv.SENTINEL_SECURITY_ACTION)
+    if not categories or action is None:
+        return ""
+    if not isinstance(categories, (tuple, list)):
+        return ""
+    text = f"SECURITY {','.join(str(c) for c in categories)} {action}"
+    score = get(semconv.SENTINEL_SECURITY_INJECTION_SCORE)
+    if get(semconv.SENTINEL_SECURITY_INJECTION) and isinstance(score, float):
+        text += f" (injection score {score:.2f})"
+    return text
 
 
 def _part_text(part: object) -> str:

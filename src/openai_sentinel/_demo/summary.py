@@ -133,3 +133,33 @@ def render(rows: dict[str, ModelSummary]) -> str:
             "errors: " + ", ".join(f"{kind} x{count}" for kind, count in total.errors.items())
         )
     return "\n".join(lines)
+
+
+def render_security(spans: Iterable[ReadableSpan]) -> str:
+    """What the security scanner found: injection attempts (and what the policy did),
+    requests carrying PII or secrets, and the findings by category."""
+    injections: Counter[str] = Counter()
+    pii = 0
+    categories: Counter[str] = Counter()
+    for span in spans:
+        attributes = span.attributes or {}
+        found = attributes.get(semconv.SENTINEL_SECURITY_CATEGORIES)
+        if not isinstance(found, (tuple, list)):
+            continue
+        categories.update(str(category) for category in found)
+        action = str(attributes.get(semconv.SENTINEL_SECURITY_ACTION, "observed"))
+        if attributes.get(semconv.SENTINEL_SECURITY_INJECTION):
+            injections[action] += 1
+        if semconv.SECURITY_CATEGORY_PII in found or semconv.SECURITY_CATEGORY_SECRET in found:
+            pii += 1
+    if not categories:
+        return "security: nothing flagged"
+    attempts = sum(injections.values())
+    done = ", ".join(f"{count} {action}" for action, count in sorted(injections.items()))
+    lines = [
+        f"security: {attempts} prompt-injection attempt(s) flagged ({done or 'none'}); "
+        f"{pii} call(s) with PII or secrets (always redacted in captured content)",
+        "findings by category: "
+        + ", ".join(f"{name} x{count}" for name, count in sorted(categories.items())),
+    ]
+    return "\n".join(lines)

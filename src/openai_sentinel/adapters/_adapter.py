@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
 from ..exchange import Exchange
@@ -120,3 +120,25 @@ class Adapter:
     def completion_of_error(self, error: BaseException) -> Any:
         """A response an exception still carries (a failed ``parse()``), or ``None``."""
         return None
+
+    def untrusted_text(self, kwargs: Mapping[str, Any]) -> str | None:
+        """What users and tools wrote in the request, for the security scanner; ``None``
+        for a call that sends no text."""
+        return None
+
+    def with_redacted(
+        self, kwargs: Mapping[str, Any], replace: Callable[[str], str]
+    ) -> dict[str, Any] | None:
+        """``kwargs`` with the untrusted text passed through ``replace``, or ``None``
+        when nothing changed (the caller's objects are never modified)."""
+        return None
+
+    def fallback(self, model: str | None, message: str, *, stream: bool, asynchronous: bool) -> Any:
+        """A safe answer of the type the caller expects, saying ``message`` with
+        ``finish_reason="content_filter"``; ``None`` where there is none to give."""
+        return None
+
+    def redact_answer(self, response: Any, replace: Callable[[str], str]) -> bool:
+        """Pass the answer texts of ``response`` through ``replace``, in place; say
+        whether the response could be rewritten."""
+        return False

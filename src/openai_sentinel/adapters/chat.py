@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import semconv
 from ..exchange import Exchange, Message
-from . import _chat_content, _common
+from . import _chat_content, _common, _untrusted, fallback
 from ._adapter import Adapter, ChunkReader
 from ._answers import read_chat_answers
 from ._choices import ChoiceStreamAccumulator, UsageChunkFilter
@@ -219,6 +219,33 @@ class ChatAdapter(Adapter):
         """The completion a failed ``parse()`` still carries (``LengthFinishReasonError``,
         ``ContentFilterFinishReasonError``)."""
         return getattr(error, "completion", None)
+
+    def untrusted_text(self, kwargs: Mapping[str, Any]) -> str | None:
+        messages = _common.sent_params(kwargs).get("messages")
+        return _untrusted.joined(_untrusted.chat_texts(messages))
+
+    def with_redacted(
+        self, kwargs: Mapping[str, Any], replace: Callable[[str], str]
+    ) -> dict[str, Any] | None:
+        return _untrusted.redact_chat(kwargs, replace)
+
+    def fallback(self, model: str | None, message: str, *, stream: bool, asynchronous: bool) -> Any:
+        if not stream:
+            return fallback.chat_completion(model, message)
+        chunks = [fallback.chat_chunk(model, message)]
+        return (
+            fallback.AsyncFallbackStream(chunks)
+            if asynchronous
+            else fallback.FallbackStream(chunks)
+        )
+
+    def redact_answer(self, response: Any, replace: Callable[[str], str]) -> bool:
+        for choice in field(response, "choices") or ():
+            message = field(choice, "message")
+            content = field(message, "content")
+            if isinstance(content, str):
+                message.content = replace(content)
+        return True
 
 
 ADAPTER = ChatAdapter()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .. import semconv
 from ..exchange import Exchange, Message
-from . import _common, chat
+from . import _common, _untrusted, chat, fallback
 from ._adapter import Adapter, ChunkReader
 from ._answers import read_completion_answers
 from ._choices import ChoiceStreamAccumulator, ChoiceText
@@ -90,6 +90,32 @@ class CompletionsAdapter(Adapter):
 
     def with_stream_usage(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         return chat.with_stream_usage(kwargs)
+
+    def untrusted_text(self, kwargs: Mapping[str, Any]) -> str | None:
+        prompt = _common.sent_params(kwargs).get("prompt")
+        return _untrusted.joined(_untrusted.input_texts(prompt))
+
+    def with_redacted(
+        self, kwargs: Mapping[str, Any], replace: Callable[[str], str]
+    ) -> dict[str, Any] | None:
+        return _untrusted.redact_inputs(kwargs, "prompt", replace)
+
+    def fallback(self, model: str | None, message: str, *, stream: bool, asynchronous: bool) -> Any:
+        answer = fallback.completion(model, message)
+        if not stream:
+            return answer
+        return (
+            fallback.AsyncFallbackStream([answer])
+            if asynchronous
+            else fallback.FallbackStream([answer])
+        )
+
+    def redact_answer(self, response: Any, replace: Callable[[str], str]) -> bool:
+        for choice in field(response, "choices") or ():
+            text = field(choice, "text")
+            if isinstance(text, str):
+                choice.text = replace(text)
+        return True
 
 
 ADAPTER: Final = CompletionsAdapter()

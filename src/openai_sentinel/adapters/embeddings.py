@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .. import semconv
 from ..exchange import Exchange
-from . import _common
+from . import _common, _untrusted
 from ._adapter import Adapter
 from ._common import as_int, as_str, field
 
@@ -56,6 +56,15 @@ class EmbeddingsAdapter(Adapter):
             data = field(response, "data") or ()
             if data:
                 exchange.embedding_dimensions = dimension_count(field(data[0], "embedding"))
+
+    def untrusted_text(self, kwargs: Mapping[str, Any]) -> str | None:
+        value = _common.sent_params(kwargs).get("input")
+        return _untrusted.joined(_untrusted.input_texts(value))
+
+    def with_redacted(
+        self, kwargs: Mapping[str, Any], replace: Callable[[str], str]
+    ) -> dict[str, Any] | None:
+        return _untrusted.redact_inputs(kwargs, "input", replace)
 
 
 ADAPTER: Final = EmbeddingsAdapter()

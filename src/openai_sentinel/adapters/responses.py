@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .. import semconv
 from ..exchange import Exchange
-from . import _common, _responses_content
+from . import _common, _responses_content, _untrusted, fallback
 from ._adapter import CHUNK_CONTENT, CHUNK_CONTROL, Adapter, ChunkReader
 from ._answers import read_responses
 from ._choices import TextBudget
@@ -234,6 +234,28 @@ class ResponsesAdapter(Adapter):
     def with_logprobs(self, kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
         return with_logprobs(kwargs, model)
 
+    def untrusted_text(self, kwargs: Mapping[str, Any]) -> str | None:
+        value = _common.sent_params(kwargs).get("input")
+        return _untrusted.joined(_untrusted.responses_texts(value))
+
+    def with_redacted(
+        self, kwargs: Mapping[str, Any], replace: Callable[[str], str]
+    ) -> dict[str, Any] | None:
+        return _untrusted.redact_responses_input(kwargs, replace)
+
+    def fallback(self, model: str | None, message: str, *, stream: bool, asynchronous: bool) -> Any:
+        return None if stream else fallback.response(model, message)
+
+    def redact_answer(self, response: Any, replace: Callable[[str], str]) -> bool:
+        for item in field(response, "output") or ():
+            if field(item, "type") != "message":
+                continue
+            for part in field(item, "content") or ():
+                text = field(part, "text")
+                if field(part, "type") == "output_text" and isinstance(text, str):
+                    part.text = replace(text)
+        return True
+
 
 class _RetrievalEventReader(ResponseEventReader):
     __slots__ = ()
@@ -286,6 +308,17 @@ class ResponseRetrievalAdapter(ResponsesAdapter):
 
     def with_logprobs(self, kwargs: Mapping[str, Any], model: str | None) -> dict[str, Any] | None:
         return None  # a fetch gets what the response was made with
+
+    def untrusted_text(self, kwargs: Mapping[str, Any]) -> str | None:
+        return None
+
+    def with_redacted(
+        self, kwargs: Mapping[str, Any], replace: Callable[[str], str]
+    ) -> dict[str, Any] | None:
+        return None
+
+    def fallback(self, model: str | None, message: str, *, stream: bool, asynchronous: bool) -> Any:
+        return None
 
     def readable_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return kwargs

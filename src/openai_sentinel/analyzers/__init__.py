@@ -9,6 +9,7 @@ from .confidence import NO_QUALITY_ISSUE, Confidence, Quality
 from .cost import Cost
 from .drift_monitor import DriftChange
 from .repeats import Repeat
+from .security.policy import SecurityFindings
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +25,5 @@ class Findings:
     quality: Quality = NO_QUALITY_ISSUE
     drift: tuple[DriftChange, ...] = ()
     """Drift state changes this call caused that are due for a report."""
+    security: SecurityFindings | None = None
+    """The scans of the request and the answer, and what the policy did."""

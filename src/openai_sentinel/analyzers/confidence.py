@@ -90,6 +90,11 @@ def _from_logprobs(answer: AnswerLogprobs) -> tuple[float, float]:
     return math.exp(answer.total / answer.count), math.exp(answer.minimum)
 
 
+HEDGE_TEXT_LIMIT: Final = 4096
+"""Characters at the start of an answer :func:`confidence_of` searches for hedging phrases
+(the answer kept for the analyzers is longer, for the security scanner)."""
+
+
 def heuristic_confidence(
     finish_reason: str | None, *, refused: bool, text: str | None
 ) -> float | None:
@@ -131,7 +136,10 @@ def confidence_of(exchange: Exchange, *, heuristic: bool) -> Confidence | None:
         return Confidence(value, SOURCE_LOGPROBS, min_token, per_answer)
     if not heuristic:
         return None
-    guess = heuristic_confidence(first_reason, refused=exchange.refused, text=exchange.answer_text)
+    text = exchange.answer_text
+    guess = heuristic_confidence(
+        first_reason, refused=exchange.refused, text=text[:HEDGE_TEXT_LIMIT] if text else text
+    )
     return None if guess is None else Confidence(guess, SOURCE_HEURISTIC, None, per_answer)
 
 
