@@ -41,7 +41,6 @@ import itertools
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -132,6 +131,7 @@ ANSWER = (
 )
 
 try:  # ``python -m bench.cost`` from the project root
+    from bench._environment import machine
     from bench.overhead import (
         Block,
         Sdk,
@@ -142,6 +142,7 @@ try:  # ``python -m bench.cost`` from the project root
         make_sdk,
     )
 except ImportError:  # ``python bench/cost.py``
+    from _environment import machine  # type: ignore[no-redef]
     from overhead import (  # type: ignore[no-redef]
         Block,
         Sdk,
@@ -992,20 +993,13 @@ def print_import_check(check: ImportCheck) -> None:
 
 def environment() -> dict[str, Any]:
     """What the figures depend on."""
-    try:
-        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
     return {
-        "python": platform.python_version(),
+        **machine(),
         "openai": openai.__version__,
         "http": f"{http.__name__} {getattr(http, '__version__', '?')}",
         "openai_sentinel": openai_sentinel.__version__,
         "genai_prices": _version("genai-prices"),
         "opentelemetry_sdk": _version("opentelemetry-sdk"),
-        "cpus": os.cpu_count(),
-        "loadavg": load,
-        "platform": platform.platform(),
     }
 
 

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -44,6 +42,7 @@ from typing import Any, Protocol
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench._environment import machine, version
 from bench.drift_streams import MODEL_SHARES, Change, StreamSpec, generate
 from openai_sentinel.drift import ConfidenceDriftDetector
 
@@ -790,24 +789,12 @@ def dominated_on(
 
 
 def environment() -> dict[str, Any]:
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "?"
-
-    try:
-        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
+    """What the figures depend on."""
     return {
-        "python": platform.python_version(),
+        **machine(),
         "river": version("river"),
         "numpy": version("numpy"),
         "openai_sentinel": version("openai-sentinel"),
-        "cpus": os.cpu_count(),
-        "loadavg": load,
-        "platform": platform.platform(),
     }
 
 

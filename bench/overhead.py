@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.metadata
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +33,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx2
+
+try:  # ``python -m bench.overhead`` from the project root
+    from bench._environment import machine
+    from bench._environment import version as _version
+except ImportError:  # ``python bench/overhead.py``
+    from _environment import machine  # type: ignore[no-redef]
+    from _environment import version as _version  # type: ignore[no-redef]
+
 import openai
 import wrapt
 from openai.resources.chat.completions import Completions
@@ -746,28 +751,14 @@ class Target:
 
 def environment() -> dict[str, Any]:
     """What the figures depend on."""
-    try:
-        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
     return {
-        "python": platform.python_version(),
+        **machine(),
         "openai": openai.__version__,
         "httpx2": getattr(httpx2, "__version__", "?"),
         "openai_sentinel": openai_sentinel.__version__,
         "opentelemetry_sdk": _version("opentelemetry-sdk"),
         "wrapt": _version("wrapt"),
-        "cpus": os.cpu_count(),
-        "loadavg": load,
-        "platform": platform.platform(),
     }
-
-
-def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
 
 
 # -- main ----------------------------------------------------------------------------------

@@ -30,11 +30,9 @@ from __future__ import annotations
 import argparse
 import base64
 import gc
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -49,6 +47,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench._environment import machine, version
 from openai_sentinel.analyzers.security._engine import CACHE_DIR_ENV, ENGINE
 from openai_sentinel.analyzers.security.scanner import Scanner, build_scanner
 
@@ -669,24 +668,12 @@ def targets(
 
 
 def environment() -> dict[str, Any]:
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "-"
-
-    try:
-        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
+    """What the figures depend on."""
     return {
-        "python": platform.python_version(),
+        **machine(),
         "openai_sentinel": version("openai-sentinel"),
         "hyperscan": version("hyperscan"),
         "engine": ENGINE,
-        "cpus": os.cpu_count(),
-        "loadavg": load,
-        "platform": platform.platform(),
     }
 
 
