@@ -263,11 +263,27 @@ _ENGINE_UNSUPPORTED: Final = re.compile(
 )
 """Look-around, back-references, atomic groups and possessive repetitions: a domain
 pattern runs on Hyperscan (:mod:`._engine`), which has none of them."""
+_NEWER_SYNTAX: Final = re.compile(r"\(\?>|\{\d{1,9}(?:,\d{0,9})?\}\+|(?<![\\(])[?*+]\+")
+"""Atomic groups and possessive repetitions, which ``re`` has only from Python 3.11."""
 
 
 def _check_regex(source: str, where: str, pattern: str, *, within_word: bool = False) -> None:
     """Compiles, matches no empty text, repeats only a bounded number of times, and can
     be combined with the others (no capturing group, no global flag)."""
+    if within_word and _ENGINE_UNSUPPORTED.search(pattern):
+        raise _problem(
+            source,
+            where,
+            f"{pattern!r}: a domain pattern has no look-around, back-reference, atomic group "
+            "or possessive repetition (write \\b for the edge of a word)",
+        )
+    if _NEWER_SYNTAX.search(pattern):
+        raise _problem(
+            source,
+            where,
+            f"{pattern!r}: no atomic group or possessive repetition (Python 3.10's re has "
+            "neither; bounded repetitions keep matching linear without them)",
+        )
     try:
         compiled = re.compile(pattern)
     except re.error as error:
@@ -290,13 +306,6 @@ def _check_regex(source: str, where: str, pattern: str, *, within_word: bool = F
         raise _problem(source, where, f"{pattern!r} must start with the signal, not a space")
     if within_word and (" " in pattern or "\\s" in pattern):
         raise _problem(source, where, f"{pattern!r}: a domain pattern matches within one word")
-    if within_word and _ENGINE_UNSUPPORTED.search(pattern):
-        raise _problem(
-            source,
-            where,
-            f"{pattern!r}: a domain pattern has no look-around, back-reference, atomic group "
-            "or possessive repetition (write \\b for the edge of a word)",
-        )
 
 
 _MAX_TERM: Final = 80
