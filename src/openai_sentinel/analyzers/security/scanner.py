@@ -11,9 +11,11 @@ from .injection import InjectionDetector
 from .pii import PiiDetector
 from .rules import RuleSet, RulesFileError, load_rules
 
-__all__ = ["DIRECTIONS", "Scanner", "build_scanner"]
+__all__ = ["ASSESS_LIMIT", "DIRECTIONS", "Scanner", "build_scanner"]
 
 DIRECTIONS: Final = (semconv.SECURITY_DIRECTION_INPUT, semconv.SECURITY_DIRECTION_OUTPUT)
+ASSESS_LIMIT: Final = 65_536
+"""Characters of an answer whose claims are judged for hallucination risk."""
 
 
 class Scanner:
@@ -72,7 +74,8 @@ class Scanner:
             )
         if domain is None and infer_domain:
             domain = self.hallucination.domain_of(text)
-        risk, signals = self.hallucination.assess(text, domain, confidence)
+        # the claims of an answer are judged on its first 64 KB (PII is searched in all)
+        risk, signals = self.hallucination.assess(text[:ASSESS_LIMIT], domain, confidence)
         if risk == semconv.SEVERITY_LOW:
             signals = []  # specifics in a low-risk answer are not findings
         return ScanResult(
