@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -105,8 +106,9 @@ def _threshold(value: object, source: str) -> float:
     return float(value)
 
 
+@cache
 def packaged_rules() -> RuleSet:
-    """The rules that ship with the package."""
+    """The rules that ship with the package (read once: a rule set is immutable)."""
     from .hallucination import parse_hallucination_rules
     from .pii import parse_pii_rules
 

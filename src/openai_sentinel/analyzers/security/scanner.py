@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
 
 from ... import semconv
@@ -97,7 +98,10 @@ def _sorted(findings: list[Finding]) -> tuple[Finding, ...]:
 
 def build_scanner(path: str | None, *, engine: str | None = None) -> Scanner:
     """A scanner of the packaged rules and the user rules file at ``path``, whose own
-    rules' examples have been checked. Raises :class:`RulesFileError`."""
+    rules' examples have been checked. Raises :class:`RulesFileError`. Without a file,
+    the one packaged scanner is shared (it is immutable and thread-safe)."""
+    if path is None:
+        return _packaged_scanner(engine)
     rules = load_rules(path)
     try:
         scanner = Scanner(rules, engine=engine)
@@ -106,6 +110,11 @@ def build_scanner(path: str | None, *, engine: str | None = None) -> Scanner:
     if path is not None:
         _check_examples(scanner, path)
     return scanner
+
+
+@cache
+def _packaged_scanner(engine: str | None) -> Scanner:
+    return Scanner(load_rules(None), engine=engine)
 
 
 def _check_examples(scanner: Scanner, path: str) -> None:
