@@ -862,7 +862,6 @@ def test_the_cost_grows_linearly_with_adversarial_input() -> None:
             best_small = _best_cpu(action, small)
             best_large = _best_cpu(action, large)
             ratios[f"{name} ({what})"] = best_large / max(best_small, 2e-3)
-            assert best_large < 10, f"{name} ({what}) took {best_large:.1f} s for 1 MB"
     worst = max(ratios, key=ratios.__getitem__)
     assert ratios[worst] < MAX_RATIO, (
         f"cost of 1 MB / 128 KB input: {ratios[worst]:.1f} for {worst!r} "
