@@ -668,3 +668,56 @@ def test_finding_spans_index_the_text_unicode_included() -> None:
     text = "😀 é 中文 bob@example.com ☎ +1 415 555 0132"
     spans = [(f.entity, text[f.start : f.end]) for f in detector().find(text)]
     assert spans == [("EMAIL_ADDRESS", "bob@example.com"), ("PHONE_NUMBER", "+1 415 555 0132")]
+
+
+# -- exactly repeating text ------------------------------------------------------------------
+
+PERIODIC_PIECES = [
+    "GB82 WEST 1234 5698 7654 32",
+    "GB82 ",
+    "DE44 ",
+    "4111 1111 1111 1111",
+    "4111 ",
+    "+1 415 555 2671",
+    "078-05-1120",
+    "ada@example.com",
+    "10.0.0.1",
+    "0123456789",
+    "12 ",
+    " ",
+    "ok. ",
+    "Card ",
+]
+WINDOW = 500
+"""Shorter than any stretch in which the detector copies a repeating text's periods: a
+window is searched run by run."""
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(
+    unit=st.lists(st.sampled_from(PERIODIC_PIECES), min_size=1, max_size=5).map(
+        lambda pieces: "".join(pieces) + " ok. "
+    ),
+    size=st.integers(min_value=1_500, max_value=6_000),
+    mutation=st.none() | st.tuples(st.floats(0, 1), st.sampled_from(["x", "9", " ", "\n"])),
+)
+def test_repeating_text_is_searched_as_if_run_by_run(
+    unit: str, size: int, mutation: tuple[float, str] | None
+) -> None:
+    """Each finding in a text that repeats itself (once broken or not) is the finding a
+    search of the window around it makes, and each finding of a window's middle is found
+    in the whole text: copying the candidates of each period loses and invents nothing."""
+    text = _repeat(unit, size)
+    if mutation is not None:
+        place = int(mutation[0] * (size - 1))
+        text = text[:place] + mutation[1] + text[place + 1 :]
+    whole = set(entities(text))
+    margin = (WINDOW - 40) // 2
+    for entity, start, end in whole:
+        lo = max(0, start - margin)
+        assert (entity, start - lo, end - lo) in entities(text[lo : lo + WINDOW])
+    for lo in range(0, max(1, len(text) - WINDOW + 1), 40):
+        first = margin if lo else 0  # a window's middle: far enough from both of its ends
+        for entity, start, end in entities(text[lo : lo + WINDOW]):
+            if first <= start < margin + 40 and end <= WINDOW - margin + 40:
+                assert (entity, start + lo, end + lo) in whole

@@ -171,6 +171,7 @@ def test_the_engines_agree_on_mixed_text(text: str) -> None:
     assert sorted(fast.evidence) == sorted(slow.evidence)
     assert fast.injection == slow.injection
     assert fast.score == pytest.approx(slow.score)
+    assert LIVE.scanner().pii.find(text) == _re_engine().pii.find(text)
 
 
 # -- redact ------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["CACHE_DIR_ENV", "ENGINE", "Pattern", "PatternError", "PatternSet"]
+__all__ = ["CACHE_DIR_ENV", "ENGINE", "Pattern", "PatternError", "PatternSet", "utf8"]
 
 CACHE_DIR_ENV: Final = "OPENAI_SENTINEL_CACHE_DIR"
 _SPAN_WINDOW: Final = 1024
@@ -82,11 +82,14 @@ def _hyperscan_syntax(regex: str) -> str:
 
 
 class PatternSet:
-    """Compiled patterns; :meth:`first_matches` says which match a text and where first."""
+    """Compiled patterns; :meth:`first_matches` says which match a text and where first,
+    or, for a set built with ``every=True``, :meth:`ends` says where each match ends."""
 
-    __slots__ = ("_database", "_local", "_patterns", "engine")
+    __slots__ = ("_database", "_every", "_local", "_patterns", "engine")
 
-    def __init__(self, patterns: Sequence[Pattern], *, engine: str | None = None) -> None:
+    def __init__(
+        self, patterns: Sequence[Pattern], *, engine: str | None = None, every: bool = False
+    ) -> None:
         self._patterns: list[re.Pattern[str]] = []
         for index, pattern in enumerate(patterns):
             if _UNSHARED_SYNTAX.search(pattern.regex):
@@ -99,17 +102,19 @@ class PatternSet:
             except re.error as error:
                 raise PatternError(f"pattern {index}: {error}") from None
         self.engine = engine or ENGINE
+        self._every = every
         self._database: Any = None
         self._local = threading.local()
         if self.engine == "hyperscan" and patterns:
-            self._database = _database(patterns)
+            self._database = _database(patterns, every=every)
 
     def __len__(self) -> int:
         return len(self._patterns)
 
-    def first_matches(self, text: str) -> dict[int, tuple[int, int]]:
+    def first_matches(self, text: str, data: bytes | None = None) -> dict[int, tuple[int, int]]:
         """Pattern index → ``(start, end)`` of a match in ``text``, for every pattern that
-        matches (the first one Hyperscan reports, or ``re``'s leftmost)."""
+        matches (the first one Hyperscan reports, or ``re``'s leftmost). ``data``, when
+        given, is ``text`` already encoded by :func:`utf8`."""
         if not self._patterns:
             return {}
         if self._database is None:
@@ -119,7 +124,7 @@ class PatternSet:
                 if match is not None:
                     found[index] = match.span()
             return found
-        data = text.encode("utf-8", "replace")  # a lone surrogate becomes one "?"
+        data = utf8(text) if data is None else data
         ends: dict[int, int] = {}
 
         def on_match(index: int, start: int, end: int, flags: int, context: Any) -> None:
@@ -135,21 +140,60 @@ class PatternSet:
             for index, end in ends.items()
         }
 
-    def matching(self, text: str) -> list[int]:
+    def matching(self, text: str, data: bytes | None = None) -> list[int]:
         """The indices of the patterns that match ``text``, each once, without their
-        spans (cheaper than :meth:`first_matches` when only which matched counts)."""
+        spans (cheaper than :meth:`first_matches` when only which matched counts).
+        ``data`` as for :meth:`first_matches`."""
         if not self._patterns:
             return []
         if self._database is None:
             return [i for i, pattern in enumerate(self._patterns) if pattern.search(text)]
         found: list[int] = []
         self._database.scan(
-            text.encode("utf-8", "replace"),
+            utf8(text) if data is None else data,
             match_event_handler=_collect,
             context=found,
             scratch=self._scratch(),
         )
         return found
+
+    def ends(
+        self, text: str, limit: int, data: bytes | None = None
+    ) -> list[tuple[int, int]] | None:
+        """``(end, pattern index)`` of each match in ``text``, in order, or ``None`` when
+        there are more than ``limit`` (the scan stops there). Only for ``every=True``
+        sets; a pattern that can match at several lengths reports each end. ``data`` as
+        for :meth:`first_matches`."""
+        if not self._every:
+            raise ValueError("ends() needs a set built with every=True")
+        if self._database is None:
+            every = sorted(
+                (match.end(), index)
+                for index, pattern in enumerate(self._patterns)
+                for match in pattern.finditer(text)
+            )
+            return every if len(every) <= limit else None
+        data = utf8(text) if data is None else data
+        found: list[tuple[int, int]] = []
+
+        def on_match(index: int, start: int, end: int, flags: int, context: Any) -> bool:
+            found.append((end, index))
+            return len(found) > limit  # True stops the scan
+
+        assert _hyperscan is not None
+        try:
+            self._database.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        except _hyperscan.ScanTerminated:
+            return None
+        found.sort()
+        if len(data) == len(text):
+            return found
+        ends, bytes_seen, chars_seen = [], 0, 0
+        for end, index in found:  # UTF-8 byte offsets to characters, in one pass
+            chars_seen += len(data[bytes_seen:end].decode("utf-8", "ignore"))
+            bytes_seen = end
+            ends.append((chars_seen, index))
+        return ends
 
     def _span(self, index: int, text: str, end: int) -> tuple[int, int]:
         """The span of a match of pattern ``index`` ending at or before ``end``."""
@@ -168,6 +212,11 @@ class PatternSet:
         return scratch
 
 
+def utf8(text: str) -> bytes:
+    """``text`` as the engine reads it: UTF-8, a lone surrogate as one ``?``."""
+    return text.encode("utf-8", "replace")
+
+
 def _collect(index: int, start: int, end: int, flags: int, found: list[int]) -> None:
     """Hyperscan's match callback for :meth:`PatternSet.matching` (one report per
     pattern: the database is compiled with single-match patterns)."""
@@ -179,9 +228,11 @@ def _char_offset(data: bytes, byte_offset: int) -> int:
     return len(data[:byte_offset].decode("utf-8", "ignore"))
 
 
-def _flags(pattern: Pattern) -> int:
+def _flags(pattern: Pattern, every: bool) -> int:
     assert _hyperscan is not None
-    flags: int = _hyperscan.HS_FLAG_DOTALL | _hyperscan.HS_FLAG_SINGLEMATCH
+    flags: int = _hyperscan.HS_FLAG_DOTALL
+    if not every:
+        flags |= _hyperscan.HS_FLAG_SINGLEMATCH
     if not pattern.case_sensitive:
         flags |= _hyperscan.HS_FLAG_CASELESS
     if pattern.unicode:
@@ -189,22 +240,24 @@ def _flags(pattern: Pattern) -> int:
     return flags
 
 
-def _build(patterns: Sequence[Pattern]) -> Any:
-    """A Hyperscan block-mode database of ``patterns``; raises ``hyperscan.error``."""
+def _build(patterns: Sequence[Pattern], every: bool = False) -> Any:
+    """A Hyperscan block-mode database of ``patterns`` (each reporting its first match,
+    or, with ``every``, all of them); raises ``hyperscan.error``."""
     assert _hyperscan is not None
     database = _hyperscan.Database(mode=_hyperscan.HS_MODE_BLOCK)
     database.compile(
         expressions=[_hyperscan_syntax(pattern.regex).encode("utf-8") for pattern in patterns],
         ids=list(range(len(patterns))),
         elements=len(patterns),
-        flags=[_flags(pattern) for pattern in patterns],
+        flags=[_flags(pattern, every) for pattern in patterns],
     )
     return database
 
 
-def _key(patterns: Sequence[Pattern]) -> str:
+def _key(patterns: Sequence[Pattern], every: bool) -> str:
     digest = hashlib.sha256()
     digest.update(str(getattr(_hyperscan, "__version__", "?")).encode())
+    digest.update(b"every\0" if every else b"first\0")
     for pattern in patterns:
         digest.update(f"{pattern.case_sensitive:d}{pattern.unicode:d}{pattern.regex}\0".encode())
     return digest.hexdigest()
@@ -242,10 +295,10 @@ def _store(path: Path, database: Any) -> None:
         _logger.debug("compiled rules not cached (%s)", error)
 
 
-def _database(patterns: Sequence[Pattern]) -> Any:
+def _database(patterns: Sequence[Pattern], every: bool) -> Any:
     """The compiled database of ``patterns``: from the process, the disk cache, or
     compiled now (and kept in both)."""
-    key = _key(patterns)
+    key = _key(patterns, every)
     with _COMPILED_LOCK:
         database = _COMPILED.get(key)
         if database is not None:
@@ -253,21 +306,21 @@ def _database(patterns: Sequence[Pattern]) -> Any:
         path = _cache_dir() / f"rules-{key[:32]}.hsdb"
         database = _load_cached(path)
         if database is None:
-            database = _compile(patterns)
+            database = _compile(patterns, every)
             _store(path, database)
         _COMPILED[key] = database
         return database
 
 
-def _compile(patterns: Sequence[Pattern]) -> Any:
+def _compile(patterns: Sequence[Pattern], every: bool) -> Any:
     """:func:`_build`, with an error naming the pattern Hyperscan cannot take."""
     assert _hyperscan is not None
     try:
-        return _build(patterns)
+        return _build(patterns, every)
     except _hyperscan.error as error:
         for index, pattern in reversed(list(enumerate(patterns))):  # newest rules first
             try:
-                _build([pattern])
+                _build([pattern], every)
             except _hyperscan.error as own:
                 raise PatternError(f"pattern {index}: {own}") from None
         raise PatternError(str(error)) from None

@@ -818,10 +818,10 @@ class _Compiled:
         self._signal_atoms = [_expand(signal.pattern) for signal in rules.signals]
         self._signal_patterns: dict[str | None, tuple[re.Pattern[str], dict[str, Signal]]] = {}
 
-    def matching(self, text: str) -> list[int]:
-        """The indicators (indices of ``indicators``) found in ``text``, each once (no
-        spans: domains have no use for them)."""
-        return self.indicators.matching(text)
+    def matching(self, text: str, data: bytes | None = None) -> list[int]:
+        """The indicators (indices of ``indicators``) found in ``text`` (UTF-8: ``data``,
+        if known), each once (no spans: domains have no use for them)."""
+        return self.indicators.matching(text, data)
 
     def signal_pattern(self, domain: str | None) -> tuple[re.Pattern[str], dict[str, Signal]]:
         """The expression of ``domain``'s signals and its markers (compiled on first use)."""
@@ -864,14 +864,14 @@ class HallucinationAnalyzer:
 
     # -- the request -----------------------------------------------------------------------
 
-    def domain_scores(self, text: str) -> dict[str, float]:
+    def domain_scores(self, text: str, *, data: bytes | None = None) -> dict[str, float]:
         """Each domain's score for ``text``: the weights of the distinct indicators found.
 
-        One scan of the text by every indicator at once (see the module), each reported
-        once however often it occurs."""
+        One scan of the text (``data``: its UTF-8, if known) by every indicator at once
+        (see the module), each reported once however often it occurs."""
         compiled = self._compiled
         scores = [0.0] * len(self.rules.domains)
-        found = compiled.matching(text)
+        found = compiled.matching(text, data)
         domain, weight = compiled.domain, compiled.weight
         for index in found:
             scores[domain[index]] += weight[index]
@@ -881,9 +881,10 @@ class HallucinationAnalyzer:
                     scores[other] += value
         return dict(zip(self.rules.domains, scores, strict=True))
 
-    def domain_of(self, text: str) -> str | None:
-        """The high-stakes domain ``text`` (a request) is about, or ``None`` for none."""
-        scores = self.domain_scores(text)
+    def domain_of(self, text: str, *, data: bytes | None = None) -> str | None:
+        """The high-stakes domain ``text`` (a request; ``data``: its UTF-8, if known) is
+        about, or ``None`` for none."""
+        scores = self.domain_scores(text, data=data)
         best = max(scores, key=scores.__getitem__, default=None)
         if best is None or scores[best] < self._scoring.domain_threshold:
             return None

@@ -16,14 +16,15 @@ import base64
 import binascii
 import math
 import re
+import string
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ... import semconv
-from ._engine import Pattern, PatternError, PatternSet
+from ._engine import Pattern, PatternError, PatternSet, utf8
 from ._model import Finding
 
 __all__ = [
@@ -85,24 +86,25 @@ _ODD_TOKEN: Final = re.compile(r"\w[^\w\s]+\w|[^\w\s]{3}|[a-z][A-Z][a-z]|\\[^\\\
 _SEVERITY_NAMES: Final = frozenset(semconv.SEVERITIES)
 _MAX_WEIGHT: Final = 20.0
 
-# Probes: patterns scanned with the rules that say which slower steps a text needs.
+# Probes: patterns that say which slower steps a text needs. The ASCII ones are scanned
+# with the rules; the others only a text with non-ASCII characters can match, so they
+# have a pass of their own that an ASCII text skips (in the rules' database they would
+# double the cost of every scan).
 _PROBE_BASE64: Final = Pattern(r"[A-Za-z0-9+/]{24}", case_sensitive=True)
 _PROBE_LEET: Final = Pattern(r"[a-z][013457]{1,2}[a-z]")
-_PROBE_INVISIBLE: Final = Pattern(
-    f"[A-Za-z]{_INVISIBLE_CLASS}|{_INVISIBLE_CLASS}[A-Za-z]", unicode=True
-)
-"""Invisible characters inside words (emoji sequences join with them too, harmlessly)."""
+_PROBES: Final = (_PROBE_BASE64, _PROBE_LEET)
+_PROBE_INVISIBLE: Final = Pattern(_INVISIBLE_CLASS, unicode=True)
 _PROBE_CONFUSABLE: Final = Pattern(_CONFUSABLE_CLASS, unicode=True)
 _PROBE_MIXED: Final = Pattern(_MIXED_SCRIPT, unicode=True)
-_PROBES: Final = (
-    _PROBE_BASE64,
-    _PROBE_LEET,
-    _PROBE_INVISIBLE,
-    _PROBE_CONFUSABLE,
-    _PROBE_MIXED,
-)
-_BASE64, _LEETS, _INVISIBLES, _CONFUSABLES, _MIXED = range(len(_PROBES))
+_UNICODE_PROBES: Final = (_PROBE_INVISIBLE, _PROBE_CONFUSABLE, _PROBE_MIXED)
+_BASE64, _LEETS, _INVISIBLES, _CONFUSABLES, _MIXED = range(len(_PROBES) + len(_UNICODE_PROBES))
 _UNMASK: Final = frozenset({_INVISIBLES, _CONFUSABLES, _MIXED})
+_INVISIBLE_IN_WORD: Final = re.compile(f"[A-Za-z]{_INVISIBLE_CLASS}|{_INVISIBLE_CLASS}[A-Za-z]")
+"""An invisible character inside a word: the evidence (emoji sequences and a byte order
+mark hold them too, harmlessly)."""
+_LETTERS: Final = frozenset(string.ascii_letters)
+_INVISIBLE_LIMIT: Final = 4096
+"""Invisible characters the engine locates; in a text with more, ``re`` finds them."""
 
 
 def _folding_table() -> dict[int, int]:
@@ -276,13 +278,17 @@ class _Unmasked:
 
     __slots__ = ("_shifts", "text")
 
-    def __init__(self, text: str, *, invisible: bool, fold: bool) -> None:
+    def __init__(self, text: str, *, invisibles: Sequence[int], fold: bool) -> None:
+        """``invisibles``: where the invisible characters of ``text`` are, in order."""
         folded = text.translate(_FOLD) if fold else text  # one for one: offsets are kept
-        self._shifts: list[int] = []
-        if invisible:
-            removed = [match.start() for match in _INVISIBLE.finditer(folded)]
-            self._shifts = [position - count for count, position in enumerate(removed)]
-            folded = _INVISIBLE.sub("", folded)
+        self._shifts = [position - count for count, position in enumerate(invisibles)]
+        if invisibles:
+            kept, previous = [], 0
+            for position in invisibles:
+                kept.append(folded[previous:position])
+                previous = position + 1
+            kept.append(folded[previous:])
+            folded = "".join(kept)
         self.text = folded
 
     def original(self, start: int, end: int) -> tuple[int, int]:
@@ -308,10 +314,12 @@ class InjectionDetector:
 
     __slots__ = (
         "_disabled",
+        "_invisible",
         "_own",
         "_own_rules",
         "_packaged",
         "_packaged_rules",
+        "_unicode",
         "bias",
         "rules",
         "signals",
@@ -340,18 +348,25 @@ class InjectionDetector:
         self._own_rules = tuple(rule for rule in rules if not rule.packaged)
         self._packaged = _pattern_set(self._packaged_rules, _PROBES, engine)
         self._own = _pattern_set(self._own_rules, (), engine)
+        self._unicode = PatternSet(_UNICODE_PROBES, engine=engine)
+        self._invisible = PatternSet([_PROBE_INVISIBLE], engine=engine, every=True)
 
     @property
     def engine(self) -> str:
         """The engine the rules run on: ``hyperscan`` or ``re``."""
         return self._packaged.engine
 
-    def scan(self, text: str) -> InjectionVerdict:
-        """The injection score of ``text``, its verdict, and (for an injection) findings."""
+    def scan(self, text: str, *, data: bytes | None = None) -> InjectionVerdict:
+        """The injection score of ``text`` (``data``: its UTF-8, if known), its verdict,
+        and (for an injection) findings."""
         matched: Matched = {}
-        probes = self._match(text, matched)
+        data = utf8(text) if data is None else data
+        probes = self._match(text, matched, data=data)
+        invisibles: list[int] = []
+        if len(data) != len(text):  # not ASCII
+            invisibles = self._probe_unicode(text, data, probes, matched)
         if probes & _UNMASK:
-            self._match_unmasked(text, probes, matched)
+            self._match_unmasked(text, probes, matched, invisibles)
         if _LEETS in probes:
             self._match_leet(text, matched)
         if _BASE64 in probes:
@@ -383,12 +398,14 @@ class InjectionDetector:
         text: str,
         matched: Matched,
         *,
+        data: bytes | None = None,
         unmasked: _Unmasked | None = None,
         where: tuple[int, int] | None = None,
         offset: int = 0,
     ) -> set[int]:
-        """Record the rules matching ``text`` (offsets mapped back through ``unmasked``,
-        or all set to ``where``); return the probes that fired, with their spans."""
+        """Record the rules matching ``text`` (``data`` if it is encoded already; offsets
+        mapped back through ``unmasked``, or all set to ``where``); return the probes that
+        fired."""
         probes: set[int] = set()
         for rules, patterns in (
             (self._packaged_rules, self._packaged),
@@ -397,11 +414,9 @@ class InjectionDetector:
             if not len(patterns):
                 continue
             count = len(rules)
-            for index, found in patterns.first_matches(text).items():
+            for index, found in patterns.first_matches(text, data).items():
                 if index >= count:
                     probes.add(index - count)
-                    if index - count in _UNMASK and unmasked is None:
-                        self._signal(matched, _UNMASK_SIGNALS[index - count], *_mask(text, found))
                     continue
                 rule = rules[index]
                 if rule.id in matched or rule.id in self._disabled:
@@ -415,17 +430,49 @@ class InjectionDetector:
                 matched[rule.id] = (rule, rule.category, rule.severity, *span)
         return probes
 
-    def _match_unmasked(self, text: str, probes: set[int], matched: Matched) -> None:
+    def _probe_unicode(
+        self, text: str, data: bytes, probes: set[int], matched: Matched
+    ) -> list[int]:
+        """Add the non-ASCII probes that fire on ``text`` (encoded: ``data``) to
+        ``probes``, each with its signal; return where the invisible characters of the
+        head are (if any)."""
+        found = self._unicode.first_matches(text, data)
+        invisibles: list[int] = []
+        for index, span in found.items():
+            probe = index + len(_PROBES)
+            where: tuple[int, int] | None = span
+            if probe == _INVISIBLES:
+                whole = len(text) <= _UNMASK_LIMIT
+                invisibles = self._invisibles(text[:_UNMASK_LIMIT], data if whole else None)
+                where = _in_word(text, invisibles)
+            if where is not None:
+                probes.add(probe)
+                self._signal(matched, _UNMASK_SIGNALS[probe], *where)
+        return invisibles
+
+    def _invisibles(self, head: str, data: bytes | None) -> list[int]:
+        """Where the invisible characters of ``head`` (encoded: ``data``, if known) are."""
+        ends = self._invisible.ends(head, _INVISIBLE_LIMIT, data)
+        if ends is None:
+            return [match.start() for match in _INVISIBLE.finditer(head)]
+        return [end - 1 for end, _ in ends]  # each is one code point
+
+    def _match_unmasked(
+        self, text: str, probes: set[int], matched: Matched, invisibles: list[int]
+    ) -> None:
         """Match again once look-alike letters are folded and invisible characters gone.
         With invisible characters alone, only the stretches around them are matched
         again: a phrase they hide must run through one of them."""
         head = text[:_UNMASK_LIMIT]
         if probes & {_CONFUSABLES, _MIXED}:
-            unmasked = _Unmasked(head, invisible=_INVISIBLES in probes, fold=True)
+            unmasked = _Unmasked(head, invisibles=invisibles, fold=True)
             self._match(unmasked.text, matched, unmasked=unmasked)
             return
-        for start, end in _around(_INVISIBLE.finditer(head), len(head)):
-            unmasked = _Unmasked(head[start:end], invisible=True, fold=False)
+        for start, end in _around(invisibles, len(head)):
+            inside = invisibles[bisect_left(invisibles, start) : bisect_left(invisibles, end)]
+            unmasked = _Unmasked(
+                head[start:end], invisibles=[position - start for position in inside], fold=False
+            )
             self._match(unmasked.text, matched, unmasked=unmasked, offset=start)
 
     def _match_leet(self, text: str, matched: Matched) -> None:
@@ -459,11 +506,28 @@ _UNMASK_SIGNALS: Final = {
 }
 
 
-def _around(masks: Iterator[re.Match[str]], length: int) -> list[tuple[int, int]]:
-    """The stretches of :data:`_AROUND` characters either side of each mask, merged."""
+def _in_word(text: str, invisibles: list[int]) -> tuple[int, int] | None:
+    """The first invisible character inside a word: in the head, at ``invisibles``
+    (one by one when they are few), else anywhere in ``text``."""
+    searched = 0
+    if len(invisibles) <= _INVISIBLE_LIMIT:
+        for position in invisibles:
+            before, after = text[position - 1 : position], text[position + 1 : position + 2]
+            if before in _LETTERS or after in _LETTERS:
+                return position, position + 1
+        if len(text) <= _UNMASK_LIMIT:
+            return None
+        searched = _UNMASK_LIMIT - 1
+    match = _INVISIBLE_IN_WORD.search(text, searched)
+    return _mask(text, match.span()) if match else None
+
+
+def _around(invisibles: list[int], length: int) -> list[tuple[int, int]]:
+    """The stretches of :data:`_AROUND` characters either side of each invisible
+    character, merged."""
     stretches: list[tuple[int, int]] = []
-    for mask in masks:
-        start, end = max(0, mask.start() - _AROUND), min(length, mask.end() + _AROUND)
+    for position in invisibles:
+        start, end = max(0, position - _AROUND), min(length, position + 1 + _AROUND)
         if stretches and start <= stretches[-1][1]:
             stretches[-1] = (stretches[-1][0], end)
         else:

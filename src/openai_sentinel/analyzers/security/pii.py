@@ -51,6 +51,7 @@ from typing import Any, Final, TypeAlias
 import yaml
 
 from ... import semconv
+from ._engine import ENGINE, Pattern, PatternSet
 from ._model import Finding
 
 __all__ = [
@@ -104,6 +105,13 @@ _KEY_WORD: Final = 82
 """What decides the candidates around a run (its cache key): 16 characters before it,
 48 after it (a validator looks at most 33 past a candidate; an IBAN ends within 40 of
 its run's start), and 82 after its start (the word a bitcoin address fills)."""
+_PERIOD_RUNS: Final = 16
+"""Runs a period of an exactly repeating text may hold for the gate to copy it whole."""
+_PERIOD_HISTORY: Final = 4096
+"""Runs remembered while looking for a period."""
+_PERIOD_MARGIN: Final = 256
+"""Characters around a period's runs that must repeat too (more than any search or
+validator looks past a run)."""
 _FEW_COLONS: Final = 16
 """Colons looked at one by one before the colon gate runs anyway."""
 _HEX_BYTES: Final = bytes.maketrans(
@@ -741,6 +749,8 @@ _Candidate: TypeAlias = tuple[int, int, int]
 """``(start, end, rule index)``."""
 _NumberPlan: TypeAlias = tuple[int, int, int, str, int, int]
 """A number rule's index and trigger: digits, compact, run_has, letters_before, in_word."""
+_Run: TypeAlias = tuple[int, int, list[_Candidate]]
+"""Where a run of digits starts and ends, and its candidates relative to its start."""
 _Memo: TypeAlias = dict[tuple[int, int, int, str], "tuple[int, int] | None"]
 """Validator verdicts of one scan, by rule and candidate in its surroundings."""
 _CONTEXT: Final = 72
@@ -793,13 +803,15 @@ class PiiDetector:
         "_colon_rules",
         "_gate",
         "_groups",
+        "_literal_owners",
+        "_literal_set",
         "_literals",
         "_numbers",
         "_validators",
         "rules",
     )
 
-    def __init__(self, rules: Sequence[PiiRule]) -> None:
+    def __init__(self, rules: Sequence[PiiRule], *, engine: str | None = None) -> None:
         self.rules: tuple[PiiRule, ...] = tuple(rules)
         self._validators: tuple[Validator | None, ...] = tuple(
             VALIDATORS[rule.validator] if rule.validator else None for rule in self.rules
@@ -817,6 +829,16 @@ class PiiDetector:
         self._literals: tuple[_LiteralGroup, ...] = tuple(
             _literal_group(anchor, group, owners) for anchor, group in by_anchor.items()
         )
+        self._literal_owners: tuple[tuple[int, tuple[int, ...]], ...] = tuple(
+            (len(literal), tuple(indexes)) for literal, indexes in owners.items()
+        )
+        self._literal_set: PatternSet | None = None
+        if owners and (engine or ENGINE) == "hyperscan":  # every literal in one pass
+            self._literal_set = PatternSet(
+                [Pattern(re.escape(literal), case_sensitive=True) for literal in owners],
+                engine="hyperscan",
+                every=True,
+            )
         self._numbers: tuple[_NumberPlan, ...] = tuple(
             (
                 index,
@@ -841,13 +863,14 @@ class PiiDetector:
 
     # - public ---------------------------------------------------------------------------
 
-    def find(self, text: str) -> list[Finding]:
-        """Every PII or secret finding in ``text``, sorted by start; of overlapping
-        candidates the longer wins (then the rule listed first)."""
+    def find(self, text: str, *, data: bytes | None = None) -> list[Finding]:
+        """Every PII or secret finding in ``text`` (``data``: its UTF-8, if known), sorted
+        by start; of overlapping candidates the longer wins (then the rule listed
+        first)."""
         candidates: list[_Candidate] = []
         memo: _Memo = {}
         if self._literals:
-            self._find_literals(text, candidates, memo)
+            self._find_literals(text, data, candidates, memo)
         if self._numbers:
             self._find_numbers(text, candidates, memo)
         if self._colon_rules and _close_colons(text):
@@ -922,10 +945,36 @@ class PiiDetector:
             else:
                 position = match.start() + 1
 
-    def _find_literals(self, text: str, out: list[_Candidate], memo: _Memo) -> None:
+    def _find_literals(
+        self, text: str, data: bytes | None, out: list[_Candidate], memo: _Memo
+    ) -> None:
         """Literal rules at each occurrence of their literals (or over the whole text,
         for a rule whose literals occur too often to take one by one)."""
+        starts = self._literal_starts(text, data)
+        for index, positions in starts.items():
+            if len(positions) > _LITERAL_LIMIT:
+                self._search(index, text, 0, len(text), out=out, memo=memo)
+                continue
+            pattern = self.rules[index].pattern
+            for position in sorted(set(positions)):
+                match = pattern.match(text, position)
+                span = self._accept(index, text, match, memo) if match else None
+                if span:
+                    out.append((span[0], span[1], index))
+
+    def _literal_starts(self, text: str, data: bytes | None) -> dict[int, list[int]]:
+        """Rule index → where its literals start in ``text`` (more than
+        :data:`_LITERAL_LIMIT` places: too many to take one by one). All literals in one
+        Hyperscan pass when they are few, else one regex per anchor character."""
         starts: dict[int, list[int]] = {}
+        if self._literal_set is not None:
+            found = self._literal_set.ends(text, _LITERAL_LIMIT, data)
+            if found is not None:
+                for end, which in found:
+                    size, indexes = self._literal_owners[which]
+                    for index in indexes:
+                        starts.setdefault(index, []).append(end - size)
+                return starts
         for anchor, finder, plans in self._literals:
             if anchor not in text:
                 continue
@@ -941,29 +990,26 @@ class PiiDetector:
                     if text.startswith(literal, position - offset):
                         for index in indexes:
                             starts.setdefault(index, []).append(position - offset)
-        for index, positions in starts.items():
-            if len(positions) > _LITERAL_LIMIT:
-                self._search(index, text, 0, len(text), out=out, memo=memo)
-                continue
-            pattern = self.rules[index].pattern
-            for position in sorted(set(positions)):
-                match = pattern.match(text, position)
-                span = self._accept(index, text, match, memo) if match else None
-                if span:
-                    out.append((span[0], span[1], index))
+        return starts
 
     def _find_numbers(self, text: str, out: list[_Candidate], memo: _Memo) -> None:
         """Number rules around each run of digits that passes the gate: one regex over a
         copy of the text with every digit written ``0`` (so that it scans at ``memchr``
         speed and rejects, without Python, the short numbers prose is full of). A run's
         candidates are reused for an identical run in an identical neighbourhood, so a
-        repetitive text costs one look per distinct run."""
+        repetitive text costs one look per distinct run; and where the text repeats
+        itself exactly, the runs of each further period are copied in one step."""
         if self._gate is None or not _has_digit(text):
             return
         data = text.encode("ascii", "replace").translate(_DIGIT_BYTES)
         seen: dict[str, list[_Candidate]] = {}
-        for run in self._gate.finditer(data):
+        block: list[_Run] = []  # the runs since the last periodic step
+        first: dict[str, int] = {}  # a key's last place in ``block``
+        wait = 0  # the size of ``block`` before which no period is looked for
+        position = 0
+        while (run := self._gate.search(data, position)) is not None:
             start, end = run.span()
+            position = end
             if start < _KEY_BEFORE:  # too close to the start for the cache key
                 body = run.group()
                 last = start + len(body.rstrip(b" .()/x-")) - 1
@@ -979,6 +1025,21 @@ class PiiDetector:
                 seen[key] = known = [(a - start, b - start, i) for a, b, i in found]
             for a, b, index in known:
                 out.append((a + start, b + start, index))
+            earlier = first.get(key)
+            if earlier is not None and len(block) - earlier <= _PERIOD_RUNS and len(block) >= wait:
+                skipped = _repeat_period(text, block[earlier:], start, out)
+                if skipped:
+                    position, wait = skipped, 0
+                    block.clear()
+                    first.clear()
+                    continue
+                wait = len(block) + _PERIOD_RUNS  # not exact: look again a few runs on
+            if len(block) == _PERIOD_HISTORY:
+                block.clear()
+                first.clear()
+                wait = 0
+            first[key] = len(block)
+            block.append((start, end, known))
 
     def _scan_run(
         self,
@@ -1072,6 +1133,56 @@ class PiiDetector:
 def _rank(candidate: _Candidate) -> tuple[int, int, int]:
     start, end, index = candidate
     return start - end, index, start
+
+
+def _repeat_period(text: str, period: Sequence[_Run], start: int, out: list[_Candidate]) -> int:
+    """Where ``text`` repeats itself exactly with the period that begins at ``period[0]``
+    and ends at the run at ``start`` (its copy), the candidates of every further period
+    that fits, added to ``out``; returns where the gate goes on (0: no repetition)."""
+    size = start - period[0][0]
+    origin = period[0][0] - _PERIOD_MARGIN
+    reach = period[-1][1] + _PERIOD_MARGIN  # the last run's surroundings
+    if origin < 0 or reach - origin > len(text):
+        return 0
+    extent = _periodic_extent(text, origin, size, reach - origin)
+    copies = (origin + size + extent - reach) // size  # periods after the one of ``period``
+    if copies < 1:
+        return 0
+    for copy in range(1, copies + 1):
+        shift = copy * size
+        for run_start, _, known in period[1:] if copy == 1 else period:
+            for a, b, index in known:
+                out.append((a + run_start + shift, b + run_start + shift, index))
+    return period[-1][1] + copies * size
+
+
+def _periodic_extent(text: str, origin: int, size: int, need: int) -> int:
+    """The longest ``n`` (at least ``need``, else 0) with ``text[origin:origin + n]``
+    equal to the ``n`` characters ``size`` later: string comparisons only, galloping then
+    halving, so the cost is linear in the answer."""
+    limit = len(text) - origin - size
+    if limit < need or text[origin : origin + need] != text[origin + size : origin + size + need]:
+        return 0
+    equal, step = need, need
+    while equal < limit:
+        upper = min(limit, equal + step)
+        if (
+            text[origin + equal : origin + upper]
+            == text[origin + size + equal : origin + size + upper]
+        ):
+            equal, step = upper, step * 2
+            continue
+        while upper - equal > 1:
+            middle = (equal + upper) // 2
+            if (
+                text[origin + equal : origin + middle]
+                == text[origin + size + equal : origin + size + middle]
+            ):
+                equal = middle
+            else:
+                upper = middle
+        return equal
+    return equal
 
 
 def _close_colons(text: str) -> bool:

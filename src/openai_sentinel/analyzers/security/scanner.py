@@ -6,6 +6,7 @@ from functools import cache
 from typing import Final
 
 from ... import semconv
+from ._engine import utf8
 from ._model import Finding, ScanResult
 from .hallucination import HallucinationAnalyzer
 from .injection import InjectionDetector
@@ -34,7 +35,7 @@ class Scanner:
             disabled=rules.disabled,
             engine=engine,
         )
-        self.pii = PiiDetector(list(rules.pii_rules))
+        self.pii = PiiDetector(list(rules.pii_rules), engine=engine)
         self.hallucination = HallucinationAnalyzer(rules.hallucination_rules, engine=engine)
 
     @property
@@ -61,20 +62,23 @@ class Scanner:
         """
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be 'input' or 'output', not {direction!r}")
-        pii = self.pii.find(text)
+        data = utf8(text)  # what every engine pass reads
+        pii = self.pii.find(text, data=data)
         if direction == semconv.SECURITY_DIRECTION_INPUT:
-            verdict = self.injection.scan(text)
+            verdict = self.injection.scan(text, data=data)
             findings = _sorted([*verdict.findings, *pii])
             return ScanResult(
                 direction=direction,
                 findings=findings,
                 injection=verdict.injection,
                 injection_score=verdict.score,
-                domain=self.hallucination.domain_of(text) if domain is None else domain,
+                domain=(
+                    self.hallucination.domain_of(text, data=data) if domain is None else domain
+                ),
                 rules_version=self.rules.version,
             )
         if domain is None and infer_domain:
-            domain = self.hallucination.domain_of(text)
+            domain = self.hallucination.domain_of(text, data=data)
         # the claims of an answer are judged on its first 64 KB (PII is searched in all)
         risk, signals = self.hallucination.assess(text[:ASSESS_LIMIT], domain, confidence)
         if risk == semconv.SEVERITY_LOW:
