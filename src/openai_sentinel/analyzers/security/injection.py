@@ -99,9 +99,12 @@ _PROBE_MIXED: Final = Pattern(_MIXED_SCRIPT, unicode=True)
 _UNICODE_PROBES: Final = (_PROBE_INVISIBLE, _PROBE_CONFUSABLE, _PROBE_MIXED)
 _BASE64, _LEETS, _INVISIBLES, _CONFUSABLES, _MIXED = range(len(_PROBES) + len(_UNICODE_PROBES))
 _UNMASK: Final = frozenset({_INVISIBLES, _CONFUSABLES, _MIXED})
-_INVISIBLE_IN_WORD: Final = re.compile(f"[A-Za-z]{_INVISIBLE_CLASS}|{_INVISIBLE_CLASS}[A-Za-z]")
+_PROBE_IN_WORD: Final = Pattern(
+    f"[A-Za-z]{_INVISIBLE_CLASS}|{_INVISIBLE_CLASS}[A-Za-z]", unicode=True
+)
 """An invisible character inside a word: the evidence (emoji sequences and a byte order
-mark hold them too, harmlessly)."""
+mark hold them too, harmlessly). Looked for with the engine only in a text with more
+invisible characters than :data:`_INVISIBLE_LIMIT`, or longer than the head."""
 _LETTERS: Final = frozenset(string.ascii_letters)
 _INVISIBLE_LIMIT: Final = 4096
 """Invisible characters the engine locates; in a text with more, ``re`` finds them."""
@@ -314,6 +317,7 @@ class InjectionDetector:
 
     __slots__ = (
         "_disabled",
+        "_in_word",
         "_invisible",
         "_own",
         "_own_rules",
@@ -350,6 +354,7 @@ class InjectionDetector:
         self._own = _pattern_set(self._own_rules, (), engine)
         self._unicode = PatternSet(_UNICODE_PROBES, engine=engine)
         self._invisible = PatternSet([_PROBE_INVISIBLE], engine=engine, every=True)
+        self._in_word = PatternSet([_PROBE_IN_WORD], engine=engine)
 
     @property
     def engine(self) -> str:
@@ -444,7 +449,7 @@ class InjectionDetector:
             if probe == _INVISIBLES:
                 whole = len(text) <= _UNMASK_LIMIT
                 invisibles = self._invisibles(text[:_UNMASK_LIMIT], data if whole else None)
-                where = _in_word(text, invisibles)
+                where = self._first_in_word(text, invisibles)
             if where is not None:
                 probes.add(probe)
                 self._signal(matched, _UNMASK_SIGNALS[probe], *where)
@@ -456,6 +461,19 @@ class InjectionDetector:
         if ends is None:
             return [match.start() for match in _INVISIBLE.finditer(head)]
         return [end - 1 for end, _ in ends]  # each is one code point
+
+    def _first_in_word(self, text: str, invisibles: list[int]) -> tuple[int, int] | None:
+        """An invisible character inside a word: the first of ``invisibles`` (the head's)
+        when they are few, else the engine's first match in ``text``."""
+        if len(invisibles) <= _INVISIBLE_LIMIT:
+            for position in invisibles:
+                before, after = text[position - 1 : position], text[position + 1 : position + 2]
+                if before in _LETTERS or after in _LETTERS:
+                    return position, position + 1
+            if len(text) <= _UNMASK_LIMIT:
+                return None
+        found = self._in_word.first_matches(text)
+        return _mask(text, found[0]) if found else None
 
     def _match_unmasked(
         self, text: str, probes: set[int], matched: Matched, invisibles: list[int]
@@ -504,22 +522,6 @@ _UNMASK_SIGNALS: Final = {
     _CONFUSABLES: SIGNAL_CONFUSABLE,
     _MIXED: SIGNAL_MIXED_SCRIPT,
 }
-
-
-def _in_word(text: str, invisibles: list[int]) -> tuple[int, int] | None:
-    """The first invisible character inside a word: in the head, at ``invisibles``
-    (one by one when they are few), else anywhere in ``text``."""
-    searched = 0
-    if len(invisibles) <= _INVISIBLE_LIMIT:
-        for position in invisibles:
-            before, after = text[position - 1 : position], text[position + 1 : position + 2]
-            if before in _LETTERS or after in _LETTERS:
-                return position, position + 1
-        if len(text) <= _UNMASK_LIMIT:
-            return None
-        searched = _UNMASK_LIMIT - 1
-    match = _INVISIBLE_IN_WORD.search(text, searched)
-    return _mask(text, match.span()) if match else None
 
 
 def _around(invisibles: list[int], length: int) -> list[tuple[int, int]]:
