@@ -11,7 +11,7 @@ NOX := $(BIN)/nox
 # One nox session per (Python, openai major) cell; the openai releases are pinned in noxfile.py.
 MATRIX_SESSIONS := $(foreach p,$(PYTHONS),$(foreach m,$(OPENAI_MAJORS),'tests-$(p)(openai$(m))'))
 
-.PHONY: demo test lint check bench matrix clean
+.PHONY: demo test backends lint check bench matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,11 @@ $(NOX): $(STAMP)  # nox runs `make matrix`
 demo: $(STAMP)  ## instrumented calls against the embedded simulator (real API with --live)
 	$(BIN)/openai-sentinel demo $(DEMO_ARGS)
 
-test: $(STAMP)  ## the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+backends:  ## Prometheus, promtool, Alertmanager and amtool (Debian packages) for tests/backend
+	collector-config/scripts/install-backends.sh
+
+test: $(STAMP) backends  ## the whole test suite (the backend tests on real Prometheus)
+	SENTINEL_REQUIRE_BACKENDS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy --strict
 	$(BIN)/ruff check src tests bench examples noxfile.py
