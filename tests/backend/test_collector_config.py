@@ -14,7 +14,6 @@ checked here: run ``otelcol-contrib validate --config=...`` with a real binary f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import yaml
 
 from openai_sentinel import semconv
 
-from ..support.backends import COLLECTOR_CONFIG
+from ..support.backends import COLLECTOR_CONFIG, walk
 
 OTELCOL_DIR = COLLECTOR_CONFIG / "otelcol"
 COMPONENTS_FILE = OTELCOL_DIR / "components.yaml"
@@ -104,18 +103,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _walk(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """Every (key path, value) under ``node``; list items get the key of their list."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, (*path, str(key)))
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item, path)
-    else:
-        yield path, node
-
-
 def _host(address: str) -> str:
     """The host of ``host:port``, ``[v6]:port`` or a URL."""
     if "://" in address:
@@ -144,7 +131,7 @@ def _check_value(where: str, key: str, value: Any, secret: bool) -> list[str]:
 def check_references(where: str, config: Any) -> list[str]:
     """Endpoints and secrets in one component's config are env references."""
     issues = []
-    for path, value in _walk(config):
+    for path, value in walk(config):
         key = path[-1] if path else ""
         parent = path[-2] if len(path) > 1 else ""
         secret = key in SECRET_KEYS or parent == "headers" or (key == "key" and parent == "api")

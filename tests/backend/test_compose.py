@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from ..support.backends import COLLECTOR_CONFIG
+from ..support.backends import COLLECTOR_CONFIG, walk
 from .test_collector_config import CONTRIB_IMAGE, ENDPOINT_KEYS, ENV_REF
 
 COMPOSE_FILE = COLLECTOR_CONFIG / "docker-compose.yaml"
@@ -185,23 +185,12 @@ def collector_references(
     """(where, resolved value) of each exporter endpoint of a collector config."""
     env = environment(service)
     for exporter_id, settings in (config.get("exporters") or {}).items():
-        for path, value in _walk(settings):
+        for path, value in walk(settings):
             if path and path[-1] in ENDPOINT_KEYS and isinstance(value, str):
                 yield (
                     f"exporters.{exporter_id}.{'.'.join(path)}",
                     _resolve_collector_value(value, env),
                 )
-
-
-def _walk(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, (*path, str(key)))
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item, path)
-    else:
-        yield path, node
 
 
 def _collectors() -> list[str]:

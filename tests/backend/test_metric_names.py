@@ -11,8 +11,6 @@ monotonic sum."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -22,8 +20,9 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from openai_sentinel import OpenAISentinelInstrumentor
 
-from ..support.backends import ROOT, RULES_DIR
+from ..support.backends import RULES_DIR
 from ..support.promql import dashboard_exprs, metric_names, query_blocks
+from ..support.workload import run_exposition
 
 _UNITS = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "%": "percent", "min": "minutes"}
 _HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
@@ -99,17 +98,8 @@ def collector_name(kind: str, name: str, unit: str) -> str:
 
 def _exposition_families() -> dict[str, str]:
     """Family name → type, from a real workload's exposition."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.support.workload", "--exposition", "--calls", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
     families = {}
-    for line in result.stdout.splitlines():
+    for line in run_exposition("--calls", "2").splitlines():
         if line.startswith("# TYPE "):
             _, _, family, kind = line.split(" ", 3)
             families[family] = kind

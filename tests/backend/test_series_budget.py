@@ -6,11 +6,9 @@ the security and drift enums are)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections import Counter
 
-from ..support.backends import ROOT
+from ..support.workload import run_exposition
 
 _SERIES = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -21,17 +19,8 @@ BUDGET_PER_MODEL = 300
 
 def series(*arguments: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
     """The series of our metrics in a workload's exposition (per-run labels blanked)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.support.workload", "--exposition", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
     found = set()
-    for line in result.stdout.splitlines():
+    for line in run_exposition(*arguments).splitlines():
         match = _SERIES.match(line)
         if not match or not match.group(1).startswith(("gen_ai_", "sentinel_")):
             continue

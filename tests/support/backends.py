@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +50,16 @@ def binary(name: str) -> str:
     if os.environ.get("SENTINEL_REQUIRE_BACKENDS") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def walk(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every (key path, leaf value) under a parsed YAML or JSON ``node``; list items get
+    the key of their list."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item, path)
+    else:
+        yield path, node

@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -126,6 +128,22 @@ def exposition(calls: int, *, distinct: bool) -> int:
             chat(model=EXPENSIVE_MODEL, messages=messages, **extra)
     sys.stdout.write(generate_latest(REGISTRY).decode())
     return 0
+
+
+def run_exposition(*arguments: str) -> str:
+    """The exposition of ``python -m tests.support.workload --exposition *arguments``, run
+    in a process of its own (the exporter's registry is global)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.support.workload", "--exposition", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the workload failed:\n{result.stderr}")
+    return result.stdout
 
 
 if __name__ == "__main__":
