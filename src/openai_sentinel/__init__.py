@@ -14,6 +14,7 @@ from ._version import __version__
 from .config import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from ._enrichment import attributes, record_evaluation
     from .instrumentor import OpenAISentinelInstrumentor
     from .security import PromptBlocked, ResponseBlocked
 
@@ -24,19 +25,25 @@ __all__ = [
     "Settings",
     "SettingsError",
     "__version__",
+    "attributes",
     "instrument",
+    "record_evaluation",
     "uninstrument",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """``OpenAISentinelInstrumentor``, imported on first use, so that importing a module
-    of the package that needs neither (``openai_sentinel.drift``) loads neither
-    ``openai`` nor OpenTelemetry."""
+    """``OpenAISentinelInstrumentor``, ``attributes`` and the exceptions, imported on
+    first use, so that importing a module of the package that needs none of them
+    (``openai_sentinel.drift``) loads neither ``openai`` nor OpenTelemetry."""
     if name == "OpenAISentinelInstrumentor":
         from .instrumentor import OpenAISentinelInstrumentor
 
         return OpenAISentinelInstrumentor
+    if name in ("attributes", "record_evaluation"):
+        from . import _enrichment
+
+        return getattr(_enrichment, name)
     if name in ("PromptBlocked", "ResponseBlocked"):
         from . import security
 

@@ -20,6 +20,7 @@ from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from . import _abandoned
+from ._enrichment import current_attributes
 from ._errors import report_internal_error
 from .adapters import _results
 from .adapters._adapter import Adapter
@@ -34,6 +35,7 @@ from .invocation import Invocation
 from .security import PromptBlocked, ResponseBlocked
 from .semconv import (
     FINISH_REASON_CONTENT_FILTER,
+    GEN_AI_CONVERSATION_ID,
     SECURITY_ACTION_BLOCKED,
     SECURITY_ACTION_OBSERVED,
     SECURITY_ACTION_REDACTED,
@@ -79,6 +81,12 @@ def _prepare(
         if args and adapter.positional:
             params = {**dict(zip(adapter.positional, args, strict=False)), **call_kwargs}
         exchange = adapter.read_request(resource._client, params, capture_content=capture)
+        context_attributes = current_attributes()
+        if context_attributes:
+            exchange.context_attributes = context_attributes
+            if exchange.conversation_id is None:
+                conversation = context_attributes.get(GEN_AI_CONVERSATION_ID)
+                exchange.conversation_id = conversation if isinstance(conversation, str) else None
         if telemetry.repeats is not None:
             arguments = adapter.request_arguments(params)
             if arguments is not None:

@@ -26,6 +26,18 @@ _CALLABLE: Final = type("callable", (), {})
 _CHOICE: Final = type("choice", (), {})
 """The kind of settings that take one of a few words (see ``_CHOICES``)."""
 _DECIMAL: Final = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,9})?")
+_KEYS: Final = type("keys", (), {})
+"""The kind of settings that take attribute keys (a list, or comma-separated text)."""
+_ATTRIBUTE_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}")
+_UNBOUNDED: Final = frozenset(
+    {
+        "id", "ids", "uuid", "guid", "email", "user", "username", "session",
+        "conversation", "request", "trace", "span", "ip", "prompt", "text", "query",
+        "message", "content", "phone",
+    }
+)  # fmt: skip
+"""Last words of attribute keys whose values are unbounded (ids, people, text): never
+metric attributes."""
 
 # Keyword arguments of ``instrument()`` that BaseInstrumentor itself takes or that the
 # OpenTelemetry distro passes through; they are not settings.
@@ -95,6 +107,9 @@ class Settings:
     :mod:`openai_sentinel.analyzers.security.rules`)."""
     security_rules_watch_seconds: float = 0.0
     """Check the rules file for changes this often and reload it; 0 never does."""
+    metric_attributes: tuple[str, ...] = ()
+    """Keys of :func:`openai_sentinel.attributes` copied onto metric points too (few
+    values each: a tier, a feature; never an id, a user or text)."""
 
 
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {
@@ -118,6 +133,11 @@ def _accepted(name: str, kind: type, *, text: bool) -> str:
         return "the path of a file" if text else "a path (str or os.PathLike)"
     if kind is _CALLABLE:
         return "a callable taking one DriftChange, or None (keyword only)"
+    if kind is _KEYS:
+        return (
+            "attribute keys (a list, or comma-separated text) whose values are few: "
+            "not an id, a user, a session or text, which stay on spans only"
+        )
     return f"an integer from 1 to {_MAX_INTEGER}"
 
 
@@ -144,6 +164,10 @@ def _from_keyword(name: str, value: object) -> Any:
         return value
     if kind is _CHOICE and isinstance(value, str) and value.strip().lower() in _CHOICES[name]:
         return value.strip().lower()
+    if kind is _KEYS:
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, (list, tuple, set, frozenset)):
+            return _metric_keys(name, value, items)
     if kind is str and isinstance(value, (str, os.PathLike)):
         path = os.fspath(value)
         if isinstance(path, str) and path:
@@ -156,6 +180,28 @@ def _from_keyword(name: str, value: object) -> Any:
     ):
         return value
     raise _rejected(name, value, kind, text=False)
+
+
+def _metric_keys(name: str, value: object, items: Any) -> tuple[str, ...]:
+    """Distinct attribute keys, in order; an id-like key is refused by name."""
+    keys: list[str] = []
+    for item in items:
+        key = item.strip() if isinstance(item, str) else item
+        if key == "" and isinstance(value, str):  # "" or "a,,b" from the environment
+            continue
+        if not isinstance(key, str) or not _ATTRIBUTE_KEY.fullmatch(key):
+            raise _rejected(name, value, _KEYS, text=isinstance(value, str))
+        last = re.split(r"[._\-]", key.lower())[-1]
+        if last in _UNBOUNDED:
+            raise SettingsError(
+                f"openai-sentinel setting {name!r} got {key!r}: a metric attribute must "
+                f"have few values, and {key!r} reads like an id, a user or text, whose "
+                "values are unbounded (one series each). Keep it on spans only "
+                "(openai_sentinel.attributes) and leave it out of metric_attributes"
+            )
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
 
 
 def _from_text(variable: str, text: str, kind: type) -> Any:
@@ -171,6 +217,8 @@ def _from_text(variable: str, text: str, kind: type) -> Any:
         return text.strip()
     if kind is _CHOICE and word in _CHOICES[variable.removeprefix(ENV_PREFIX).lower()]:
         return word
+    if kind is _KEYS:
+        return _metric_keys(variable, text, text.split(","))
     raise _rejected(variable, text, kind, text=True)
 
 
@@ -194,6 +242,7 @@ _KINDS: Final[dict[str, type]] = {
     "security_block_fallback": bool,
     "security_rules_file": str,
     "security_rules_watch_seconds": float,
+    "metric_attributes": _KEYS,
 }
 KEYWORD_ONLY: Final = frozenset({"on_drift"})
 """Settings no environment variable can give (a function)."""

@@ -11,9 +11,11 @@ import traceback
 from dataclasses import replace
 from typing import Any, Final
 
+from opentelemetry._logs import Logger, LoggerProvider, LogRecord, SeverityNumber, get_logger
 from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider, get_meter
 from opentelemetry.trace import (
+    NonRecordingSpan,
     Span,
     SpanKind,
     Status,
@@ -21,11 +23,13 @@ from opentelemetry.trace import (
     Tracer,
     TracerProvider,
     get_tracer,
+    set_span_in_context,
 )
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
 from ._cost_metrics import CostMetrics
+from ._enrichment import CallIndex, MetricLabels
 from ._errors import report_internal_error
 from ._metrics import LatestMetrics, MetricSet, StableMetrics
 from ._quality_metrics import QualityMetrics
@@ -98,13 +102,16 @@ class Telemetry:
 
     __slots__ = (
         "_costs",
+        "_logger",
         "_metrics",
         "_quality",
         "_security",
         "active",
+        "calls",
         "content_buffer_limit",
         "drift",
         "latest_conventions",
+        "metric_labels",
         "price_book",
         "repeats",
         "security",
@@ -118,8 +125,19 @@ class Telemetry:
         tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None,
         price_overrides: PriceOverrides | None = None,
+        logger_provider: LoggerProvider | None = None,
     ) -> None:
         self.settings = settings
+        self.metric_labels = MetricLabels(settings.metric_attributes)
+        """The application's attributes that metric points carry too (bounded)."""
+        self.calls = CallIndex()
+        """Recent calls' spans by response id, for feedback recorded after the call."""
+        self._logger: Logger = get_logger(
+            semconv.INSTRUMENTATION_SCOPE,
+            __version__,
+            logger_provider,
+            schema_url=semconv.SCHEMA_URL,
+        )
         self.active = True
         """False once uninstrumented: wrappers still referenced anywhere pass calls through."""
         self.content_buffer_limit = text_buffer_limit(settings.content_max_length)
@@ -166,13 +184,17 @@ class Telemetry:
     # -- spans ---------------------------------------------------------------------
 
     def start_span(self, exchange: Exchange, start_time: int) -> Span:
-        """Start the CLIENT span of ``exchange`` with the attributes known before the call."""
+        """Start the CLIENT span of ``exchange`` with the attributes known before the call
+        (the application's own, from ``attributes()``, under ours)."""
         model = exchange.request_model
         name = f"{exchange.operation} {model}" if model else exchange.operation
+        attributes = self.request_attributes(exchange)
+        if exchange.context_attributes:
+            attributes = {**exchange.context_attributes, **attributes}
         return self.tracer.start_span(
             name,
             kind=SpanKind.CLIENT,
-            attributes=self.request_attributes(exchange),
+            attributes=attributes,
             start_time=start_time,
         )
 
@@ -457,6 +479,22 @@ class Telemetry:
                     )
         finally:
             span.end(end_time=end_time)
+            self.calls.remember(exchange.response_id, span.get_span_context())
+
+    def record_evaluation(self, response_id: str | None, attributes: Attributes) -> bool:
+        """Emit a ``gen_ai.evaluation.result`` event in the context of the call that
+        answered ``response_id``; whether that call was found."""
+        found = self.calls.find(response_id) if response_id else None
+        context = set_span_in_context(NonRecordingSpan(found)) if found is not None else None
+        self._logger.emit(
+            LogRecord(
+                event_name=semconv.EVENT_EVALUATION_RESULT,
+                context=context,
+                severity_number=SeverityNumber.INFO,
+                attributes=attributes,
+            )
+        )
+        return found is not None
 
     @staticmethod
     def _add_finding_events(span: Span, findings: Findings, timestamp: int) -> None:
@@ -534,14 +572,18 @@ class Telemetry:
         )
 
     def metric_attributes(self, exchange: Exchange) -> Attributes:
-        """Low-cardinality attributes shared by every per-call metric point of ``exchange``."""
-        return _add_present(
+        """Low-cardinality attributes shared by every per-call metric point of ``exchange``
+        (with the application's ``metric_attributes`` keys, bounded)."""
+        attributes = _add_present(
             self._chunk_metric_attributes(exchange),
             (
                 (semconv.OPENAI_RESPONSE_SERVICE_TIER, exchange.response_service_tier),
                 (semconv.ERROR_TYPE, exchange.error_type),
             ),
         )
+        if self.metric_labels and exchange.context_attributes:
+            return {**self.metric_labels.of(exchange.context_attributes), **attributes}
+        return attributes
 
     def record_metrics(
         self, exchange: Exchange, findings: Findings, duration: float, context: Context | None

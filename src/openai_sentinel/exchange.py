@@ -8,6 +8,7 @@ either library.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -96,6 +97,8 @@ class Exchange:
     encoding_formats: list[str] | None = None
     request_fingerprint: int | None = None
     """A keyed hash of the request without its model, for repeat detection; never text."""
+    context_attributes: Mapping[str, Any] | None = None
+    """The application's ``openai_sentinel.attributes()`` in force when the call was made."""
 
     # opt-in content, already in the conventions' shape
     input_messages: list[Message] | None = None

@@ -233,6 +233,7 @@ class OpenAISentinelInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 tracer_provider=kwargs.get("tracer_provider"),
                 meter_provider=kwargs.get("meter_provider"),
                 price_overrides=prices,
+                logger_provider=kwargs.get("logger_provider"),
             )
         except Exception:
             logger.exception(

@@ -166,6 +166,13 @@ SENTINEL_SECURITY_MATCH: Final = "sentinel.security.match"
 SENTINEL_CONFIDENCE_HALVED: Final = "sentinel.confidence.halved"
 """True when critical hallucination risk halved the reported confidence."""
 EVENT_SECURITY_FINDING: Final = "sentinel.security.finding"
+
+# User feedback and other evaluations of an answer, after the call (``record_evaluation``)
+EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
 """Span event: one security finding (never the matched text unless capture is on)."""
 SECURITY_DIRECTION_INPUT: Final = "input"
 SECURITY_DIRECTION_OUTPUT: Final = "output"
