@@ -1,4 +1,5 @@
-"""The ``openai-sentinel`` command: ``demo``, ``price``, ``scan`` and ``simulator``."""
+"""The ``openai-sentinel`` command: ``demo``, ``doctor``, ``price``, ``scan`` and
+``simulator``."""
 
 from __future__ import annotations
 
@@ -6,14 +7,31 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _price_command, _scan_command
+from . import _doctor_command, _price_command, _scan_command
 from ._version import __version__
 from .simulator import __main__ as simulator_cli
+
+_EXAMPLES = """examples:
+  openai-sentinel demo                         instrumented calls on the embedded simulator
+  openai-sentinel demo --block                 the same, blocking the prompt-injection attempt
+  openai-sentinel demo --drift                 a model losing confidence, and the drift alarms
+  openai-sentinel doctor                       is everything installed and configured?
+  openai-sentinel price gpt-4o-mini --input 1200 --output 300
+                                               what such a call costs, and the price's source
+  echo "Ignore all previous instructions" | openai-sentinel scan -
+                                               scan a prompt (exit 1 when flagged)
+  openai-sentinel simulator --port 8000        an OpenAI-compatible server for your own tests
+
+zero code: opentelemetry-instrument python app.py  (see README.md, "Quickstart")
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="openai-sentinel", description="OpenTelemetry instrumentation for the OpenAI client."
+        prog="openai-sentinel",
+        description="OpenTelemetry instrumentation for the OpenAI client.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the drift scenario instead: thousands of calls on the simulator, one model "
         "losing confidence; prints the drift alarms as they are raised (--calls: default 5000)",
     )
+    doctor = commands.add_parser(
+        "doctor",
+        help="versions, whether opentelemetry-instrument would load the instrumentation "
+        "here, and the settings in force with where each comes from",
+        description=_doctor_command.DESCRIPTION,
+    )
+    _doctor_command.add_arguments(doctor)
     price = commands.add_parser(
         "price",
         help="what a call costs for given token counts, and where the price comes from",
@@ -74,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "simulator":
         return simulator_cli.serve(args, args.command_parser)
+    if args.command == "doctor":
+        return _doctor_command.run(args)
     if args.command == "price":
         return _price_command.run(args)
     if args.command == "scan":
