@@ -5,29 +5,23 @@ Run it zero-code, so that ``opentelemetry-instrument`` loads openai-sentinel::
     opentelemetry-instrument --traces_exporter console --metrics_exporter console \\
         python examples/chat.py
 
-With ``OPENAI_BASE_URL`` unset it starts the embedded simulator (no API key needed);
-set ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` to talk to a real endpoint.
+With neither ``OPENAI_API_KEY`` nor ``OPENAI_BASE_URL`` set it starts the embedded
+simulator (no API key needed); set them to talk to a real endpoint.
 """
 
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
 
 import openai
+
+from _target import openai_target  # the simulator, unless OPENAI_API_KEY is set
 
 MODEL = os.environ.get("EXAMPLE_MODEL", "gpt-4o-mini")
 
 
 def main() -> None:
-    with ExitStack() as stack:
-        if not os.environ.get("OPENAI_BASE_URL"):
-            from openai_sentinel.simulator import Simulator
-
-            simulator = stack.enter_context(Simulator())
-            client = openai.OpenAI(base_url=simulator.base_url, api_key="sk-simulator")
-        else:
-            client = openai.OpenAI()
+    with openai_target() as target, openai.OpenAI(**target) as client:
         completion = client.chat.completions.create(
             model=MODEL,
             messages=[{"role": "user", "content": "Say this is a test"}],
