@@ -68,7 +68,9 @@ def tests(session: nox.Session, openai_major: str) -> None:
         ".[test]",
         f"openai=={OPENAI_RELEASES[openai_major]}",
     )
-    session.run("python", "-m", "pytest", *session.posargs)
+    # the slow end-to-end runs (real backends, the demo's full day) are not about the
+    # Python or openai version: `make test` runs them once
+    session.run("python", "-m", "pytest", "-m", "not slow", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -50,7 +50,7 @@ COST_ALERT = "SentinelCostPerRequestHigh"
 DRIFT_ALERTS = ("SentinelConfidenceDrift", "SentinelConfidenceDriftCritical")
 ROUTING = ALERTMANAGER_DIR / "alertmanager.yml"
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 
 @dataclass
