@@ -11,7 +11,7 @@ NOX := $(BIN)/nox
 # One nox session per (Python, openai major) cell; the openai releases are pinned in noxfile.py.
 MATRIX_SESSIONS := $(foreach p,$(PYTHONS),$(foreach m,$(OPENAI_MAJORS),'tests-$(p)(openai$(m))'))
 
-.PHONY: demo test backends lint check bench matrix clean
+.PHONY: demo test backends lint docs check bench matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,13 @@ test: $(STAMP) backends  ## the whole test suite (the backend tests on real Prom
 	SENTINEL_REQUIRE_BACKENDS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy --strict
-	$(BIN)/ruff check src tests bench examples noxfile.py
-	$(BIN)/ruff format --check src tests bench examples noxfile.py
+	$(BIN)/ruff check src tests bench examples scripts noxfile.py
+	$(BIN)/ruff format --check src tests bench examples scripts noxfile.py
 	$(BIN)/mypy
+
+docs: $(STAMP)  ## regenerate the reference pages and build the site into site/ (strict)
+	$(BIN)/python scripts/generate_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 check: lint test
 
