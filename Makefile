@@ -11,7 +11,7 @@ NOX := $(BIN)/nox
 # One nox session per (Python, openai major) cell; the openai releases are pinned in noxfile.py.
 MATRIX_SESSIONS := $(foreach p,$(PYTHONS),$(foreach m,$(OPENAI_MAJORS),'tests-$(p)(openai$(m))'))
 
-.PHONY: demo test backends lint docs check bench matrix clean
+.PHONY: demo test backends browser lint docs check bench matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ demo: $(STAMP)  ## instrumented calls against the embedded simulator (real API w
 backends:  ## Prometheus, promtool, Alertmanager and amtool (Debian packages) for tests/backend
 	collector-config/scripts/install-backends.sh
 
-test: $(STAMP) backends  ## the whole test suite (the backend tests on real Prometheus)
+browser:  ## headless Chromium (Debian's package) for the demo report's browser test
+	scripts/install-browser.sh
+
+test: $(STAMP) backends browser  ## the whole suite (backend tests on real Prometheus, a real browser)
 	SENTINEL_REQUIRE_BACKENDS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy --strict

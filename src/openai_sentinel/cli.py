@@ -37,26 +37,72 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
-        help="run a few dozen instrumented calls (embedded simulator unless --live) "
-        "and print spans, metrics and a summary",
+        help="a day of traffic in about a minute (embedded simulator unless --live): cost "
+        "bug, injection wave, confidence drift; summary table and HTML report",
     )
     demo.add_argument(
-        "--calls", type=int, default=None, help="number of calls (default 30, at least 5)"
+        "--requests",
+        type=int,
+        default=None,
+        help="requests in the day (default 3000, enough for the drift detectors; 20 with --live)",
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="divide the simulator's latencies by this (default 1)",
+    )
+    demo.add_argument(
+        "--otlp",
+        metavar="ENDPOINT",
+        default=None,
+        help="export spans and metrics over OTLP to ENDPOINT (OTEL_EXPORTER_OTLP_ENDPOINT)",
+    )
+    demo.add_argument(
+        "--prometheus-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve the metrics for Prometheus on 127.0.0.1:PORT/metrics during the day",
+    )
+    demo.add_argument(
+        "--report",
+        default="openai-sentinel-report.html",
+        metavar="PATH",
+        help="where to write the HTML report (default openai-sentinel-report.html; "
+        "--report '' for none)",
+    )
+    demo.add_argument(
+        "--budget",
+        type=float,
+        default=0.05,
+        metavar="USD",
+        help="with --live, stop once the calls cost this much (default 0.05)",
+    )
+    demo.add_argument(
+        "--calls",
+        type=int,
+        default=None,
+        help="the short tour instead: this many calls, each span printed (at least 5)",
     )
     demo.add_argument(
         "--live", action="store_true", help="talk to the real OpenAI API (needs OPENAI_API_KEY)"
     )
     demo.add_argument(
-        "--json", action="store_true", help="print spans and metrics as the SDK's full JSON"
+        "--json",
+        action="store_true",
+        help="the short tour, spans and metrics printed as the SDK's full JSON",
     )
     demo.add_argument(
-        "--capture-content", action="store_true", help="record (redacted) message content"
+        "--capture-content",
+        action="store_true",
+        help="the short tour, recording (redacted) message content",
     )
     demo.add_argument(
         "--block",
         action="store_true",
-        help="the block security policy: a prompt-injection attempt is not sent and gets a "
-        "safe fallback answer (finish_reason=content_filter)",
+        help="the short tour with the block security policy: a prompt-injection attempt is "
+        "not sent and gets a safe fallback answer (finish_reason=content_filter)",
     )
     demo.add_argument(
         "--drift",
@@ -119,6 +165,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         return run_drift_demo(args.calls or DRIFT_CALLS)
+    if args.otlp:
+        import os
+
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = args.otlp
+    tour = args.calls is not None or args.json or args.capture_content or args.block
+    if not tour:
+        from ._demo.day import DAY_REQUESTS, LIVE_REQUESTS, DayOptions, run_day
+
+        requests = args.requests or (LIVE_REQUESTS if args.live else DAY_REQUESTS)
+        if requests < 10 or args.speed <= 0 or args.budget <= 0:
+            print(
+                "openai-sentinel demo: --requests must be at least 10, --speed and --budget "
+                "more than 0",
+                file=sys.stderr,
+            )
+            return 2
+        return run_day(
+            DayOptions(
+                requests=requests,
+                speed=args.speed,
+                live=args.live,
+                budget_usd=args.budget,
+                report=args.report or None,
+                prometheus_port=args.prometheus_port,
+            )
+        )
     if args.calls is None:
         args.calls = 30
     if args.calls < 5:

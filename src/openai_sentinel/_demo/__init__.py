@@ -1,4 +1,5 @@
-"""``openai-sentinel demo``: the whole pipeline on one machine, with or without an API key."""
+"""``openai-sentinel demo``: the whole pipeline on one machine, with or without an API key:
+a day of traffic (``day``), the short tour (``run``) or the drift scenario (``drift``)."""
 
 from .run import DemoOptions, run_demo
 

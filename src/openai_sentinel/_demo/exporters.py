@@ -87,10 +87,17 @@ def _otlp_exporters() -> tuple[SpanExporter, MetricExporter, str]:
 
 
 def make_providers(
-    *, json_output: bool, service_name: str, console_spans: bool = True
+    *,
+    json_output: bool,
+    service_name: str,
+    console_spans: bool = True,
+    console_metrics: bool = True,
+    extra_readers: Sequence[MetricReader] = (),
 ) -> DemoProviders:
     """Console exporters (compact, or the SDK's JSON), or OTLP if the endpoint variable is set.
-    ``console_spans=False`` prints no span (thousands of calls), only the metrics.
+    ``console_spans=False`` prints no span (thousands of calls), only the metrics;
+    ``console_metrics=False`` not them either. ``extra_readers`` read the metrics too
+    (a Prometheus endpoint).
 
     OTLP exports get a short timeout (retries included) and are counted, so that
     :meth:`DemoProviders.export_problem` can tell when the endpoint took nothing.
@@ -120,8 +127,10 @@ def make_providers(
             metric_exporter = ConsoleMetricExporter(formatter=format_metrics)
         if console_spans:
             tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
-    readers: Sequence[MetricReader] = [
-        PeriodicExportingMetricReader(metric_exporter, export_interval_millis=_HOUR_MS)
-    ]
+    readers: list[MetricReader] = list(extra_readers)
+    if ledger is not None or console_metrics:
+        readers.append(
+            PeriodicExportingMetricReader(metric_exporter, export_interval_millis=_HOUR_MS)
+        )
     meter_provider = MeterProvider(metric_readers=readers, resource=resource)
     return DemoProviders(tracer_provider, meter_provider, finished, destination, ledger)

@@ -1,4 +1,5 @@
-"""The demo scenario: a few dozen real ``openai`` client calls with instrumentation on."""
+"""The demo's short tour (``--calls N``): a few dozen real ``openai`` client calls with
+instrumentation on, each span printed."""
 
 from __future__ import annotations
 
