@@ -630,30 +630,10 @@ def created_instruments() -> dict[str, tuple[Instrument, frozenset[str]]]:
     return {name: (instrument, frozenset(modes)) for name, (instrument, modes) in found.items()}
 
 
-_UNITS = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "%": "percent", "min": "minutes"}
-
-
-def collector_name(kind: str, name: str, unit: str) -> str:
-    """The Prometheus name the collector's translator (and the OpenTelemetry Prometheus
-    exporter) gives an OTLP metric; the same function as
-    ``tests/backend/test_metric_names.py::collector_name``."""
-    base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_:]", "_", name)).strip("_")
-    gauge = "gauge" in kind
-    if unit == "1":
-        suffix = "ratio" if gauge else ""
-    elif unit.startswith("{") or not unit:
-        suffix = ""
-    else:
-        suffix = _UNITS.get(unit, re.sub(r"[^A-Za-z0-9]", "", unit))
-    if suffix and not base.endswith(f"_{suffix}") and f"_{suffix}_" not in base:
-        base = f"{base}_{suffix}"
-    if "counter" in kind and "up_down" not in kind:
-        base = f"{base}_total"
-    return base
-
-
 def prometheus_names(instrument: Instrument) -> list[str]:
-    base = collector_name(instrument.kind, instrument.name, instrument.unit)
+    from openai_sentinel._prometheus_names import prometheus_name
+
+    base = prometheus_name(instrument.kind, instrument.name, instrument.unit)
     if instrument.kind == "histogram":
         return [base + suffix for suffix in ("_bucket", "_sum", "_count")]
     return [base]

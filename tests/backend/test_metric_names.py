@@ -10,7 +10,6 @@ monotonic sum."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -19,12 +18,12 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
 from openai_sentinel import OpenAISentinelInstrumentor
+from openai_sentinel._prometheus_names import prometheus_name
 
 from ..support.backends import RULES_DIR
 from ..support.promql import dashboard_exprs, metric_names, query_blocks
 from ..support.workload import run_exposition
 
-_UNITS = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "%": "percent", "min": "minutes"}
 _HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 Instrument = tuple[str, str, str]  # kind, name, unit
 
@@ -79,23 +78,6 @@ def instruments() -> set[Instrument]:
     return stable | latest
 
 
-def collector_name(kind: str, name: str, unit: str) -> str:
-    """The Prometheus name the collector's translator gives an OTLP metric."""
-    base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_:]", "_", name)).strip("_")
-    gauge = "gauge" in kind
-    if unit == "1":
-        suffix = "ratio" if gauge else ""
-    elif unit.startswith("{") or not unit:
-        suffix = ""
-    else:
-        suffix = _UNITS.get(unit, re.sub(r"[^A-Za-z0-9]", "", unit))
-    if suffix and not base.endswith(f"_{suffix}") and f"_{suffix}_" not in base:
-        base = f"{base}_{suffix}"
-    if "counter" in kind and "up_down" not in kind:
-        base = f"{base}_total"
-    return base
-
-
 def _exposition_families() -> dict[str, str]:
     """Family name → type, from a real workload's exposition."""
     families = {}
@@ -108,14 +90,14 @@ def _exposition_families() -> dict[str, str]:
 
 def test_collector_translation_reproduces_the_research_table() -> None:
     # observed on the real collector/Prometheus OTLP/VictoriaMetrics paths (research file)
-    assert collector_name("histogram", "gen_ai.client.token.usage", "{token}") == (
+    assert prometheus_name("histogram", "gen_ai.client.token.usage", "{token}") == (
         "gen_ai_client_token_usage"
     )
-    assert collector_name("histogram", "gen_ai.client.operation.duration", "s") == (
+    assert prometheus_name("histogram", "gen_ai.client.operation.duration", "s") == (
         "gen_ai_client_operation_duration_seconds"
     )
-    assert collector_name("counter", "gen_ai.client.cost", "USD") == "gen_ai_client_cost_USD_total"
-    assert collector_name("observable_gauge", "gen_ai.eval.drift.score", "1") == (
+    assert prometheus_name("counter", "gen_ai.client.cost", "USD") == "gen_ai_client_cost_USD_total"
+    assert prometheus_name("observable_gauge", "gen_ai.eval.drift.score", "1") == (
         "gen_ai_eval_drift_score_ratio"
     )
 
@@ -127,7 +109,7 @@ def test_no_gauge_has_the_unit_one(instruments: set[Instrument]) -> None:
 
 def test_pull_exporter_and_collector_names_agree(instruments: set[Instrument]) -> None:
     families = _exposition_families()
-    expected = {collector_name(*instrument) for instrument in instruments}
+    expected = {prometheus_name(*instrument) for instrument in instruments}
     served = {f for f in families if f.startswith(("gen_ai_", "sentinel_"))}
     assert served <= expected, sorted(served - expected)
     core = {
@@ -146,7 +128,7 @@ def test_pull_exporter_and_collector_names_agree(instruments: set[Instrument]) -
 def _series_names(instruments: set[Instrument]) -> set[str]:
     names = set()
     for kind, name, unit in instruments:
-        translated = collector_name(kind, name, unit)
+        translated = prometheus_name(kind, name, unit)
         if kind == "histogram":
             names.update(translated + suffix for suffix in _HISTOGRAM_SUFFIXES)
         else:
