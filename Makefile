@@ -11,7 +11,7 @@ NOX := $(BIN)/nox
 # One nox session per (Python, openai major) cell; the openai releases are pinned in noxfile.py.
 MATRIX_SESSIONS := $(foreach p,$(PYTHONS),$(foreach m,$(OPENAI_MAJORS),'tests-$(p)(openai$(m))'))
 
-.PHONY: demo test backends browser lint docs check bench soak matrix clean
+.PHONY: demo test backends browser lint docs check bench bench-peers soak matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ bench: $(STAMP)  ## overhead benchmarks (reports ratios; never part of the tests
 	$(BIN)/python bench/cost.py
 	$(BIN)/python bench/drift.py
 	$(BIN)/python bench/security.py
+
+bench-peers:  ## overhead against the peer instrumentations, in .venv-peers (see bench/README.md)
+	$(PYTHON) -m venv .venv-peers
+	.venv-peers/bin/python -m pip install --quiet --upgrade pip
+	.venv-peers/bin/python -m pip install --quiet -e ".[sdk,instruments,bench,peers]"
+	.venv-peers/bin/python bench/peers.py $(PEERS_ARGS)
 
 soak: $(STAMP)  ## an hour of calls against the simulator: memory, spans, dropped telemetry
 	$(BIN)/python bench/soak.py --minutes $(or $(SOAK_MINUTES),60)
