@@ -1,6 +1,7 @@
 """Soak: openai-sentinel left on for a long time against the simulator, with the calls
 that stress it most (streams read to the end, streams abandoned after two chunks without
-``close()``, failures), reporting memory, spans and dropped telemetry.
+``close()``, failures, and asynchronous calls, streams and tasks cancelled mid-stream),
+reporting memory, spans and dropped telemetry.
 
 Every call is made through the real ``openai`` client with the instrumentation on; spans
 go through a ``BatchSpanProcessor`` (as in production) to a counting exporter, metrics to
@@ -19,6 +20,7 @@ unless a span or a metric point is missing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import gc
 import json
@@ -41,11 +43,27 @@ from openai_sentinel.simulator import Simulator, SimulatorConfig
 
 try:  # ``python -m bench.soak`` from the project root
     from bench._environment import machine
+    from bench._memory import rss_mb
 except ImportError:  # ``python bench/soak.py``
     from _environment import machine  # type: ignore[import-not-found,no-redef]
+    from _memory import rss_mb  # type: ignore[import-not-found,no-redef]
 
-_KINDS = ("chat", "chat", "chat", "chat", "stream", "abandoned", "chat", "error", "chat", "stream")
-"""One cycle of calls: six plain, two streams read to the end, one abandoned, one failure."""
+_KINDS = (
+    "chat",
+    "async chat",
+    "chat",
+    "chat",
+    "stream",
+    "abandoned",
+    "async stream",
+    "chat",
+    "error",
+    "async cancelled",
+    "chat",
+    "stream",
+)
+"""One cycle of calls: five plain, two streams read to the end, one abandoned, one failure;
+asynchronous: one plain, one stream read to the end, one task cancelled mid-stream."""
 _WARMUP_SHARE = 0.2
 """The part of the run whose memory growth is warm-up (caches, the price table, pools)."""
 
@@ -94,19 +112,6 @@ class Soak:
         return self.rss_mb[-1][1] - after_warmup
 
 
-def rss_mb() -> float:
-    """This process's resident memory (Linux ``/proc``; peak RSS elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _call(client: openai.OpenAI, kind: str, index: int) -> None:
     messages: Any = [{"role": "user", "content": f"question {index % 97}"}]
     if kind == "chat":
@@ -127,6 +132,35 @@ def _call(client: openai.OpenAI, kind: str, index: int) -> None:
             client.chat.completions.create(
                 model="gpt-4o-mini", messages=messages, extra_headers={"x-simulator-error": "500"}
             )
+
+
+async def _async_call(client: openai.AsyncOpenAI, kind: str, index: int) -> None:
+    messages: Any = [{"role": "user", "content": f"question {index % 97}"}]
+    if kind == "async chat":
+        await client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        return
+    stream = await client.chat.completions.create(
+        model="gpt-4o-mini", messages=messages, stream=True
+    )
+    if kind == "async stream":
+        async for _ in stream:
+            pass
+        return
+    # a task cancelled while it reads the stream: its span ends with the cancellation
+    chunks = 0
+    started = asyncio.Event()
+
+    async def read() -> None:
+        nonlocal chunks
+        async for _ in stream:
+            chunks += 1
+            started.set()
+
+    task = asyncio.ensure_future(read())
+    await started.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _duration_points(reader: InMemoryMetricReader) -> int:
@@ -152,24 +186,33 @@ def run(seconds: float, samples: int = 20) -> Soak:
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     soak = Soak(seconds=seconds)
     calls: dict[str, int] = {}
+    loop = asyncio.new_event_loop()  # one loop for the whole run, as an application has
     try:
         with Simulator(SimulatorConfig(min_completion_tokens=4, max_completion_tokens=12)) as sim:
             client = openai.OpenAI(base_url=sim.base_url, api_key="sk-soak", max_retries=0)
+            async_client = openai.AsyncOpenAI(
+                base_url=sim.base_url, api_key="sk-soak", max_retries=0
+            )
             started = time.monotonic()
             next_sample, index = 0.0, 0
             while (elapsed := time.monotonic() - started) < seconds:
                 kind = _KINDS[index % len(_KINDS)]
-                _call(client, kind, index)
+                if kind.startswith("async"):
+                    loop.run_until_complete(_async_call(async_client, kind, index))
+                else:
+                    _call(client, kind, index)
                 calls[kind] = calls.get(kind, 0) + 1
                 index += 1
                 if elapsed >= next_sample:
                     gc.collect()
                     soak.rss_mb.append((round(elapsed, 2), round(rss_mb(), 2)))
                     next_sample += seconds / samples
+            loop.run_until_complete(async_client.close())
             gc.collect()
             _abandoned.flush(timeout=30)
             soak.rss_mb.append((round(time.monotonic() - started, 2), round(rss_mb(), 2)))
     finally:
+        loop.close()
         instrumentor.uninstrument()
         tracer_provider.shutdown()
     soak.calls = calls

@@ -15,6 +15,7 @@ from opentelemetry.trace import INVALID_SPAN, set_span_in_context
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
+from ._batch_histogram import BatchRecorder
 from .exchange import Exchange
 
 __all__ = ["LatestMetrics", "MetricSet", "StableMetrics", "histogram"]
@@ -54,12 +55,12 @@ class MetricSet(Protocol):
 class _Timings:
     """The duration and chunk-timing histograms both sets have, under their own names."""
 
-    __slots__ = ("_chunk_gap", "_duration", "_first_chunk")
+    __slots__ = ("_chunk_gaps", "_duration", "_first_chunk")
 
     def __init__(self, meter: Meter, duration: str, first_chunk: str, chunk_gap: str) -> None:
         self._duration = histogram(meter, duration, "s", semconv.DURATION_BUCKETS)
         self._first_chunk = histogram(meter, first_chunk, "s", semconv.DURATION_BUCKETS)
-        self._chunk_gap = histogram(meter, chunk_gap, "s", semconv.DURATION_BUCKETS)
+        self._chunk_gaps = BatchRecorder(histogram(meter, chunk_gap, "s", semconv.DURATION_BUCKETS))
 
     def _record_timings(
         self, exchange: Exchange, attributes: Attributes, duration: float, context: Context | None
@@ -69,9 +70,7 @@ class _Timings:
             self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
 
     def record_chunk_gaps(self, attributes: Attributes, gaps: list[float]) -> None:
-        record = self._chunk_gap.record
-        for gap in gaps:
-            record(gap, attributes, NO_EXEMPLAR_CONTEXT)
+        self._chunk_gaps.record(gaps, attributes, NO_EXEMPLAR_CONTEXT)
 
 
 class StableMetrics(_Timings):

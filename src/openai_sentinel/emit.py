@@ -294,19 +294,35 @@ class Telemetry:
                 exchange.security_input, None, exchange.security_input_action
             )
             return Findings(security=blocked)
+        # Each analyzer is guarded on its own: one that fails costs only its own finding.
         repeat = None
         if self.repeats is not None and exchange.request_fingerprint is not None:
-            repeat = self.repeats.observe(
-                exchange.request_fingerprint,
-                exchange.request_model,
-                answered=exchange.error_type is None,
-            )
+            try:
+                repeat = self.repeats.observe(
+                    exchange.request_fingerprint,
+                    exchange.request_model,
+                    answered=exchange.error_type is None,
+                )
+            except Exception:
+                report_internal_error("repeat detection")
         if exchange.operation == semconv.OPERATION_FETCH_RESPONSE:
             return _NOTHING_FOUND  # a fetch costs nothing and was judged when it was made
         quality = quality_of(exchange)
-        confidence = confidence_of(exchange, heuristic=self.settings.confidence_heuristic)
-        drift = self._watch_drift(exchange, confidence, quality.truncated)
-        security = self._screen_answer(exchange, confidence)
+        confidence = None
+        try:
+            confidence = confidence_of(exchange, heuristic=self.settings.confidence_heuristic)
+        except Exception:
+            report_internal_error("confidence")
+        drift: tuple[DriftChange, ...] = ()
+        try:
+            drift = self._watch_drift(exchange, confidence, quality.truncated)
+        except Exception:
+            report_internal_error("drift detection")
+        security = None
+        try:
+            security = self._screen_answer(exchange, confidence)
+        except Exception:
+            report_internal_error("security scanning")
         if security is not None and security.confidence_halved and confidence is not None:
             confidence = replace(confidence, value=confidence.value * 0.5)
         if exchange.error_type is not None and exchange.input_tokens is None:
@@ -318,10 +334,16 @@ class Telemetry:
                 drift=drift,
                 security=security,
             )
-        cost = self.price_book.cost(exchange)
+        cost = None
+        priced = True
+        try:
+            cost = self.price_book.cost(exchange)
+        except Exception:  # not known to be unpriced: the price data failed
+            priced = False
+            report_internal_error("pricing")
         return Findings(
             cost=cost,
-            unpriced=cost is None,
+            unpriced=cost is None and priced,
             repeat=repeat,
             confidence=confidence,
             quality=quality,
@@ -458,8 +480,9 @@ class Telemetry:
         """Set the response attributes and the status of ``span``, then end it."""
         try:
             if span.is_recording():
-                span.set_attributes(self.response_attributes(exchange))
-                span.set_attributes(self.finding_attributes(findings))
+                attributes = self.response_attributes(exchange)
+                attributes.update(self.finding_attributes(findings))
+                span.set_attributes(attributes)
                 self._add_finding_events(span, findings, end_time)
                 if findings.security is not None:
                     self._add_security_events(span, exchange, findings.security, end_time)

@@ -35,6 +35,7 @@ def test_a_short_soak_loses_nothing(tmp_path: Path) -> None:
     calls = figures["total_calls"]
     assert calls > 1000, figures
     assert figures["calls"]["abandoned"] > 100
+    assert figures["calls"]["async cancelled"] > 100
     assert figures["spans_exported"] == calls
     assert figures["duration_points"] == calls
     assert figures["spans_unfinished"] == 0

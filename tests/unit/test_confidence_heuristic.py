@@ -8,9 +8,12 @@ time linear in the text, however hostile."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openai_sentinel.analyzers.confidence import (
     Confidence,
@@ -171,6 +174,24 @@ def test_no_false_hedge_in_ordinary_confident_text(text: str) -> None:
 def test_a_long_confident_answer_stays_confident() -> None:
     text = " ".join(CONFIDENT_TEXTS) * 2000
     assert close(heuristic_confidence("stop", refused=False, text=text), FINISHED)
+
+
+REFERENCE = re.compile(
+    r"\b(?:" + "|".join(re.escape(phrase) for phrase in HEDGES) + r")\b", re.IGNORECASE
+)
+"""The phrases as a plain case-insensitive alternation, against which the optimised
+pattern (lower-cased text, first-letter lookahead, optional apostrophes) is checked."""
+PIECES = [*HEDGES, "think", "sure", "may", "I", "i", "'", " ", ",", ".", "-", "_", "x", "1"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(PIECES) | st.sampled_from(PIECES).map(str.upper), max_size=30))
+def test_hedges_are_counted_as_the_plain_case_insensitive_alternation_counts_them(
+    pieces: list[str],
+) -> None:
+    text = "".join(pieces)
+    expected = sum(1 for _ in REFERENCE.finditer(text))
+    assert close(heuristic_confidence("stop", refused=False, text=text), hedged(FINISHED, expected))
 
 
 # -- hostile input: linear time -----------------------------------------------------------------

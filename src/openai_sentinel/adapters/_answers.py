@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ..exchange import ANSWER_TEXT_LIMIT, AnswerLogprobs, Exchange
-from ._common import as_str, field
+from ._common import as_str, field, items
 
 __all__ = ["AnswerCollector", "read_chat_answers", "read_completion_answers", "read_responses"]
 
@@ -60,10 +60,10 @@ def read_responses(exchange: Exchange, output: Any) -> None:
     answer = AnswerLogprobs()
     texts: list[str] = []
     kept = 0
-    for item in output or ():
+    for item in items(output):
         if as_str(field(item, "type")) != "message":
             continue
-        for part in field(item, "content") or ():
+        for part in items(field(item, "content")):
             kind = as_str(field(part, "type"))
             if kind == "output_text":
                 answer.add_tokens(field(part, "logprobs"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..exchange import Message, MessagePart
-from ._common import as_str, field
+from ._common import as_str, field, items
 
 _TEXT_PARTS = frozenset({"input_text", "output_text", "text", "summary_text", "reasoning_text"})
 
@@ -72,7 +72,7 @@ def _item_message(item: Any) -> Message:
         }
     if kind == "reasoning":
         summary = " ".join(
-            text for part in field(item, "summary") or () if (text := as_str(field(part, "text")))
+            text for part in items(field(item, "summary")) if (text := as_str(field(part, "text")))
         )
         parts = [{"type": "reasoning", "content": summary}] if summary else []
         return {"role": "assistant", "parts": parts}
@@ -92,7 +92,7 @@ def output_messages(output: Any, finish_reason: str | None) -> list[Message]:
     """The response's ``output`` items as one assistant message (the conventions' shape
     for one choice), its parts in order."""
     parts: list[MessagePart] = []
-    for item in output or ():
+    for item in items(output):
         parts.extend(_item_message(item)["parts"])
     message: Message = {"role": "assistant", "parts": parts}
     if finish_reason is not None:

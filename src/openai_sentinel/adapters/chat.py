@@ -11,7 +11,7 @@ from . import _chat_content, _common, _untrusted, fallback
 from ._adapter import Adapter, ChunkReader
 from ._answers import read_chat_answers
 from ._choices import ChoiceStreamAccumulator, UsageChunkFilter
-from ._common import as_float, as_int, as_str, field, supports_logprobs
+from ._common import as_count, as_float, as_int, as_str, field, items, supports_logprobs
 from ._results import RAW_RESPONSE_HEADER, is_omitted
 from ._schema import schema_names
 
@@ -131,15 +131,15 @@ def with_stream_usage(kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def read_usage(exchange: Exchange, usage: Any) -> None:
     """A ``CompletionUsage`` (chat and legacy completions)."""
-    exchange.input_tokens = as_int(field(usage, "prompt_tokens"))
-    exchange.output_tokens = as_int(field(usage, "completion_tokens"))
+    exchange.input_tokens = as_count(field(usage, "prompt_tokens"))
+    exchange.output_tokens = as_count(field(usage, "completion_tokens"))
     prompt_details = field(usage, "prompt_tokens_details")
     if prompt_details is not None:
-        exchange.cache_read_input_tokens = as_int(field(prompt_details, "cached_tokens"))
-        exchange.cache_write_input_tokens = as_int(field(prompt_details, "cache_write_tokens"))
+        exchange.cache_read_input_tokens = as_count(field(prompt_details, "cached_tokens"))
+        exchange.cache_write_input_tokens = as_count(field(prompt_details, "cache_write_tokens"))
     completion_details = field(usage, "completion_tokens_details")
     if completion_details is not None:
-        exchange.reasoning_output_tokens = as_int(field(completion_details, "reasoning_tokens"))
+        exchange.reasoning_output_tokens = as_count(field(completion_details, "reasoning_tokens"))
 
 
 def read_identity(exchange: Exchange, response: Any) -> None:
@@ -153,7 +153,7 @@ def read_identity(exchange: Exchange, response: Any) -> None:
 def read_response(exchange: Exchange, completion: Any, *, capture_content: bool) -> None:
     """Copy what a ``ChatCompletion`` says into ``exchange``."""
     read_identity(exchange, completion)
-    choices = field(completion, "choices") or ()
+    choices = items(field(completion, "choices"))
     exchange.finish_reasons = [
         as_str(field(choice, "finish_reason")) or semconv.FINISH_REASON_ERROR for choice in choices
     ] or None
@@ -240,7 +240,7 @@ class ChatAdapter(Adapter):
         )
 
     def redact_answer(self, response: Any, replace: Callable[[str], str]) -> bool:
-        for choice in field(response, "choices") or ():
+        for choice in items(field(response, "choices")):
             message = field(choice, "message")
             content = field(message, "content")
             if isinstance(content, str):

@@ -11,7 +11,7 @@ from . import _common, _untrusted, chat, fallback
 from ._adapter import Adapter, ChunkReader
 from ._answers import read_completion_answers
 from ._choices import ChoiceStreamAccumulator, ChoiceText
-from ._common import as_str, field
+from ._common import as_str, field, items
 
 __all__ = ["ADAPTER"]
 
@@ -66,7 +66,7 @@ class CompletionsAdapter(Adapter):
 
     def read_response(self, exchange: Exchange, response: Any, *, capture_content: bool) -> None:
         chat.read_identity(exchange, response)
-        choices = field(response, "choices") or ()
+        choices = items(field(response, "choices"))
         exchange.finish_reasons = [
             as_str(field(choice, "finish_reason")) or semconv.FINISH_REASON_ERROR
             for choice in choices
@@ -111,7 +111,7 @@ class CompletionsAdapter(Adapter):
         )
 
     def redact_answer(self, response: Any, replace: Callable[[str], str]) -> bool:
-        for choice in field(response, "choices") or ():
+        for choice in items(field(response, "choices")):
             text = field(choice, "text")
             if isinstance(text, str):
                 choice.text = replace(text)

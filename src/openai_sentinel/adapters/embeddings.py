@@ -9,7 +9,7 @@ from .. import semconv
 from ..exchange import Exchange
 from . import _common, _untrusted
 from ._adapter import Adapter
-from ._common import as_int, as_str, field
+from ._common import as_count, as_int, as_str, field, items
 
 __all__ = ["ADAPTER", "dimension_count"]
 
@@ -20,7 +20,8 @@ def dimension_count(vector: Any) -> int | None:
         return len(vector)
     if isinstance(vector, str) and vector:
         padding = len(vector) - len(vector.rstrip("="))
-        return (len(vector) * 3 // 4 - padding) // 4
+        size = len(vector) * 3 // 4 - padding
+        return size // 4 if size >= 0 else None  # only padding: not a vector
     return None
 
 
@@ -51,9 +52,9 @@ class EmbeddingsAdapter(Adapter):
 
     def read_response(self, exchange: Exchange, response: Any, *, capture_content: bool) -> None:
         exchange.response_model = as_str(field(response, "model"))
-        exchange.input_tokens = as_int(field(field(response, "usage"), "prompt_tokens"))
+        exchange.input_tokens = as_count(field(field(response, "usage"), "prompt_tokens"))
         if exchange.embedding_dimensions is None:
-            data = field(response, "data") or ()
+            data = items(field(response, "data"))
             if data:
                 exchange.embedding_dimensions = dimension_count(field(data[0], "embedding"))
 

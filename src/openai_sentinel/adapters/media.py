@@ -16,7 +16,7 @@ from ..exchange import Exchange, Message
 from . import _common
 from ._adapter import CHUNK_CONTENT, CHUNK_CONTROL, Adapter, ChunkReader
 from ._choices import TextBudget
-from ._common import as_int, as_str, field
+from ._common import as_count, as_int, as_str, field
 
 __all__ = [
     "IMAGE_EDIT",
@@ -40,11 +40,11 @@ def _read_token_usage(exchange: Exchange, usage: Any) -> None:
     ``type: duration`` usage has no tokens."""
     if usage is None or as_str(field(usage, "type")) == "duration":
         return
-    exchange.input_tokens = as_int(field(usage, "input_tokens"))
-    exchange.output_tokens = as_int(field(usage, "output_tokens"))
+    exchange.input_tokens = as_count(field(usage, "input_tokens"))
+    exchange.output_tokens = as_count(field(usage, "output_tokens"))
     details = field(usage, "input_tokens_details")
     if details is not None:
-        exchange.cache_read_input_tokens = as_int(field(details, "cached_tokens"))
+        exchange.cache_read_input_tokens = as_count(field(details, "cached_tokens"))
 
 
 class _MediaAdapter(Adapter):

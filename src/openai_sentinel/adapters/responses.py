@@ -11,7 +11,7 @@ from . import _common, _responses_content, _untrusted, fallback
 from ._adapter import CHUNK_CONTENT, CHUNK_CONTROL, Adapter, ChunkReader
 from ._answers import read_responses
 from ._choices import TextBudget
-from ._common import as_float, as_int, as_str, field
+from ._common import as_count, as_float, as_int, as_str, field, items
 from ._results import is_omitted
 from ._schema import schema_names
 from .chat import output_type, reads_raw_body
@@ -43,7 +43,7 @@ def finish_reason(response: Any) -> str | None:
     """
     status = as_str(field(response, "status"))
     if status == "completed":
-        output = field(response, "output") or ()
+        output = items(field(response, "output"))
         calls = any(as_str(field(item, "type")) in _TOOL_CALL_ITEMS for item in output)
         return semconv.FINISH_REASON_TOOL_CALLS if calls else semconv.FINISH_REASON_STOP
     if status == "incomplete":
@@ -92,15 +92,15 @@ def read_request(client: Any, kwargs: Mapping[str, Any], *, capture_content: boo
 
 def read_usage(exchange: Exchange, usage: Any) -> None:
     """A ``ResponseUsage``."""
-    exchange.input_tokens = as_int(field(usage, "input_tokens"))
-    exchange.output_tokens = as_int(field(usage, "output_tokens"))
+    exchange.input_tokens = as_count(field(usage, "input_tokens"))
+    exchange.output_tokens = as_count(field(usage, "output_tokens"))
     input_details = field(usage, "input_tokens_details")
     if input_details is not None:
-        exchange.cache_read_input_tokens = as_int(field(input_details, "cached_tokens"))
-        exchange.cache_write_input_tokens = as_int(field(input_details, "cache_write_tokens"))
+        exchange.cache_read_input_tokens = as_count(field(input_details, "cached_tokens"))
+        exchange.cache_write_input_tokens = as_count(field(input_details, "cache_write_tokens"))
     output_details = field(usage, "output_tokens_details")
     if output_details is not None:
-        exchange.reasoning_output_tokens = as_int(field(output_details, "reasoning_tokens"))
+        exchange.reasoning_output_tokens = as_count(field(output_details, "reasoning_tokens"))
 
 
 def read_response(exchange: Exchange, response: Any, *, capture_content: bool) -> None:
@@ -247,10 +247,10 @@ class ResponsesAdapter(Adapter):
         return None if stream else fallback.response(model, message)
 
     def redact_answer(self, response: Any, replace: Callable[[str], str]) -> bool:
-        for item in field(response, "output") or ():
+        for item in items(field(response, "output")):
             if field(item, "type") != "message":
                 continue
-            for part in field(item, "content") or ():
+            for part in items(field(item, "content")):
                 text = field(part, "text")
                 if field(part, "type") == "output_text" and isinstance(text, str):
                     part.text = replace(text)

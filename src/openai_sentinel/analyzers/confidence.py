@@ -45,16 +45,18 @@ _REFUSED: Final = 0.3
 _PER_HEDGE: Final = 0.85
 """Each hedging phrase (up to :data:`_MOST_HEDGES`) multiplies the confidence by this."""
 _MOST_HEDGES: Final = 4
-_HEDGES: Final = re.compile(
-    r"\b(?:i think|i believe|i guess|i'?m not (?:sure|certain)|i am not (?:sure|certain)"
+_HEDGE_PHRASES: Final = (
+    r"i think|i believe|i guess|i'?m not (?:sure|certain)|i am not (?:sure|certain)"
     r"|not (?:entirely |completely |totally )?(?:sure|certain)|i (?:don'?t|do not) know"
     r"|(?:might|may|could) (?:be|have)|possibly|perhaps|probably|presumably|it seems"
     r"|it appears|as far as i know|to my knowledge|if i recall|i can'?t (?:be sure|verify)"
-    r"|i cannot (?:be sure|verify)|unclear|uncertain)\b",
-    re.IGNORECASE,
+    r"|i cannot (?:be sure|verify)|unclear|uncertain"
 )
-"""English hedging phrases: an alternation of literals, no nested quantifiers, so it
-runs in time linear in the text."""
+_HEDGES: Final = re.compile(rf"(?=[acimnptu])\b(?:{_HEDGE_PHRASES})\b")
+"""English hedging phrases, matched in lower-cased text: an alternation of literals, no
+nested quantifiers, so it runs in time linear in the text. The lookahead on the phrases'
+first letters lets ``re`` skip the other positions without trying the alternation (four
+times faster than ``re.IGNORECASE`` on the whole pattern)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ def heuristic_confidence(
         return None
     hedges = 0
     if text:
-        for _ in _HEDGES.finditer(text):
+        for _ in _HEDGES.finditer(text.lower()):
             hedges += 1
             if hedges == _MOST_HEDGES:
                 break

@@ -55,9 +55,9 @@ class ScanResult:
     """The distinct categories of the findings, sorted."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "categories", tuple(sorted({finding.category for finding in self.findings}))
-        )
+        findings = self.findings
+        categories = tuple(sorted({finding.category for finding in findings})) if findings else ()
+        object.__setattr__(self, "categories", categories)
 
     @property
     def flagged(self) -> bool:

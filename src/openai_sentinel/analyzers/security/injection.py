@@ -79,6 +79,7 @@ _AROUND: Final = 512
 _SUFFIX_WINDOW: Final = 400
 _SUFFIX_MIN_TOKENS: Final = 10
 _SUFFIX_SYMBOLS: Final = "()[]{}<>\\*!#$%^&|~+=\"'`"
+_SUFFIX_SYMBOL_BYTES: Final = _SUFFIX_SYMBOLS.encode("ascii")
 _SUFFIX_SYMBOL_SHARE: Final = 0.06
 _SUFFIX_ODD_SHARE: Final = 0.4
 _ODD_TOKEN: Final = re.compile(r"\w[^\w\s]+\w|[^\w\s]{3}|[a-z][A-Z][a-z]|\\[^\\\s]")
@@ -184,7 +185,7 @@ def _number(value: object, where: str) -> float:
 
 
 def _severity(value: object, where: str) -> str:
-    if value not in _SEVERITY_NAMES:
+    if not isinstance(value, str) or value not in _SEVERITY_NAMES:
         raise ValueError(
             f"{where}: severity {value!r} is not one of {', '.join(semconv.SEVERITIES)}"
         )
@@ -230,7 +231,7 @@ def parse_injection_rules(
         rule_id = _text(entry.get("id"), f"{source}: a rule without an id")
         where = f"{source}: rule {rule_id}"
         category = entry.get("category")
-        if category not in INJECTION_CATEGORIES:
+        if not isinstance(category, str) or category not in INJECTION_CATEGORIES:
             raise ValueError(f"{where}: category {category!r} is not an injection category")
         pattern = expand(_text(entry.get("pattern"), f"{where}.pattern"), vocabulary, where)
         case_sensitive = entry.get("case_sensitive", False)
@@ -591,7 +592,8 @@ def _adversarial_suffix(text: str) -> tuple[int, int] | None:
     suffixes: tokens glued with punctuation, odd casing, escapes), or ``None``."""
     start = max(0, len(text) - _SUFFIX_WINDOW)
     tail = text[start:]
-    symbols = sum(map(tail.count, _SUFFIX_SYMBOLS))
+    raw = tail.encode("utf-8", "surrogatepass")  # the symbols are ASCII: one byte each
+    symbols = len(raw) - len(raw.translate(None, _SUFFIX_SYMBOL_BYTES))
     if symbols < _SUFFIX_SYMBOL_SHARE * len(tail):
         return None  # prose and most code: too few brackets, stars and escapes
     tokens = len(tail.split())

@@ -255,13 +255,13 @@ def parse_pii_rules(entries: Sequence[Mapping[str, Any]], source: str) -> list[P
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}")
         category = entry.get("category")
-        if category not in _CATEGORIES:
+        if not isinstance(category, str) or category not in _CATEGORIES:
             raise ValueError(f"{where}: category {category!r} is not one of pii, secret")
         entity = _text(entry.get("entity"), f"{where}: entity")
         if not _ENTITY.fullmatch(entity):
             raise ValueError(f"{where}: entity {entity!r} is not an UPPER_SNAKE_CASE name")
         severity = entry.get("severity")
-        if severity not in _SEVERITIES:
+        if not isinstance(severity, str) or severity not in _SEVERITIES:
             raise ValueError(
                 f"{where}: severity {severity!r} is not one of {', '.join(semconv.SEVERITIES)}"
             )

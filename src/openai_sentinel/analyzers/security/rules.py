@@ -175,15 +175,16 @@ def _extend(rules: RuleSet, data: Mapping[str, Any], source: str) -> RuleSet:
         )
     packaged = _vocabulary(_read_packaged("injection.yaml"), "injection.yaml")
     vocabulary = {**packaged, **_vocabulary(data, f"rules file {source}")}
-    injection_entries = [e for e in entries if e.get("category") in INJECTION_CATEGORIES]
-    pii_entries = [e for e in entries if e.get("category") in _PII_CATEGORIES]
     for entry in entries:
-        if entry.get("category") not in INJECTION_CATEGORIES | _PII_CATEGORIES:
+        category = entry.get("category")
+        if not isinstance(category, str) or category not in INJECTION_CATEGORIES | _PII_CATEGORIES:
             categories = ", ".join(sorted(INJECTION_CATEGORIES | _PII_CATEGORIES))
             raise RulesFileError(
                 f"rules file {source}: rule {entry.get('id')!r}: category "
                 f"{entry.get('category')!r} is not one of {categories}"
             )
+    injection_entries = [e for e in entries if e["category"] in INJECTION_CATEGORIES]
+    pii_entries = [e for e in entries if e["category"] in _PII_CATEGORIES]
     try:
         own_injection = parse_injection_rules(
             injection_entries, vocabulary, f"rules file {source}", packaged=False

@@ -97,7 +97,13 @@ class Scanner:
 
 
 def _sorted(findings: list[Finding]) -> tuple[Finding, ...]:
-    return tuple(sorted(findings, key=lambda finding: (finding.start, finding.end)))
+    if len(findings) < 2:
+        return tuple(findings)
+    return tuple(sorted(findings, key=_position))
+
+
+def _position(finding: Finding) -> tuple[int, int]:
+    return finding.start, finding.end
 
 
 def build_scanner(path: str | None, *, engine: str | None = None) -> Scanner:
