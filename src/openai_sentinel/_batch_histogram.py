@@ -2,13 +2,13 @@
 
 ``gen_ai.client.operation.time_per_output_chunk`` takes a point per chunk. Through
 ``Histogram.record`` every point cleans and hashes its attributes again and asks the
-exemplar filter about itself: 10 to 15 µs per chunk on a slow machine, more than all the
-rest of what a chunk costs. The points of a stream share their attributes and carry no
-exemplar, so :class:`BatchRecorder` finds the SDK's aggregation for the attribute set
-once per batch and gives it the values through the SDK's own ``aggregate``: the same data
-points (``tests/unit/test_batch_histogram.py`` compares them with ``record``'s under
-cumulative and delta readers, views, several readers and the cardinality limit), at a
-fifth of the cost.
+exemplar filter about itself: about 20 µs a chunk in place on a slow machine
+(``bench/sdk_floor.py``), more than all the rest of what a chunk costs. The points of a
+stream share their attributes and carry no exemplar, so :class:`BatchRecorder` finds the
+SDK's aggregation for the attribute set once per batch and gives it the values through
+the SDK's own ``aggregate``: the same data points (``tests/unit/test_batch_histogram.py``
+compares them with ``record``'s under cumulative and delta readers, views, several
+readers and the cardinality limit), at a tenth of the cost.
 
 This reaches into the internals of ``opentelemetry-sdk`` (``_ViewInstrumentMatch`` as of
 1.45), so it checks what it finds first. Anything it does not recognise (another SDK
