@@ -15,6 +15,11 @@ what would show a leak.
 
 A short run is part of ``make test`` (``tests/e2e/test_soak.py``); the exit status is 0
 unless a span or a metric point is missing.
+
+Run it with openai 3.x (``httpx2``). With openai 1.x and 2.x (``httpx``) the bare client
+itself deadlocks within seconds on this mix: an abandoned stream collected by the garbage
+collector while a later request holds httpcore's connection-pool lock closes its response
+under that same lock (reproduced without instrumentation on Python 3.11 and 3.13).
 """
 
 from __future__ import annotations

@@ -523,7 +523,8 @@ async def test_chat_stream_dropped_by_a_real_socket_fails_as_bare_and_ends_its_s
     try:
         bare = await _outcome(mode, clients)
         assert bare[0] == "raised" and len(bare[-1]) == len(FIRST_EVENTS), bare
-        assert issubclass(bare[1], openai.APIConnectionError), bare
+        # openai 3 wraps the transport's error in APIConnectionError; 1 and 2 let it through
+        assert issubclass(bare[1], (openai.APIConnectionError, http.TransportError)), bare
         instrument()
         assert await _outcome(mode, clients) == bare
     finally:
@@ -644,7 +645,9 @@ async def test_cancelled_task_mid_stream_raises_as_bare_and_ends_its_span_once(
 ) -> None:
     _, stream_end, error_type = CANCEL_PHASES[phase]
     bare = await _cancelled_outcome(phase)
-    expected_error = TimeoutError if phase.startswith("wait_for") else asyncio.CancelledError
+    # asyncio.TimeoutError: the built-in TimeoutError from Python 3.11, its own class before
+    timeout = phase.startswith("wait_for")
+    expected_error = asyncio.TimeoutError if timeout else asyncio.CancelledError
     assert bare[1] is expected_error, bare
     assert len(bare[-1]) == (0 if CANCEL_PHASES[phase][0] else len(FIRST_EVENTS))
     instrument()
