@@ -767,14 +767,19 @@ def environment() -> dict[str, Any]:
 # -- main ----------------------------------------------------------------------------------
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    """The command line; defaults take about 30 s on an idle 2-core VM."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+def add_round_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sizes of the interleaved rounds: calls and streams per block, chunks, rounds."""
     parser.add_argument("--calls", type=int, default=50, help="non-stream calls per block")
     parser.add_argument("--chunks", type=int, default=200, help="content chunks per stream")
     parser.add_argument("--streams", type=int, default=4, help="streams per block")
     parser.add_argument("--rounds", type=int, default=30, help="measured rounds")
     parser.add_argument("--warmup", type=int, default=2, help="discarded rounds first")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line; defaults take about 30 s on an idle 2-core VM."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    add_round_arguments(parser)
     parser.add_argument(
         "--decide-by",
         choices=("cpu", "wall"),

@@ -106,6 +106,7 @@ try:  # ``python -m bench.peers`` from the project root
         Summary,
         Variant,
         _fmt,
+        add_round_arguments,
         completion_body,
         make_client,
         make_sdk,
@@ -140,6 +141,7 @@ except ImportError:  # ``python bench/peers.py``
         Summary,
         Variant,
         _fmt,
+        add_round_arguments,
         completion_body,
         make_client,
         make_sdk,
@@ -928,11 +930,7 @@ RSS_ABANDONED, RSS_ABANDONED_QUICK = 10_000, 500
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=50, help="non-stream calls per block")
-    parser.add_argument("--chunks", type=int, default=200, help="content chunks per stream")
-    parser.add_argument("--streams", type=int, default=4, help="streams per block")
-    parser.add_argument("--rounds", type=int, default=30, help="measured rounds")
-    parser.add_argument("--warmup", type=int, default=2, help="discarded rounds first")
+    add_round_arguments(parser)
     parser.add_argument(
         "--quick",
         action="store_true",

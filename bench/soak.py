@@ -12,6 +12,7 @@ what would show a leak.
 
     python bench/soak.py --minutes 60          # make soak
     python bench/soak.py --seconds 30 --json soak.json
+    python bench/soak.py --calls 3600          # a fixed amount of work (the test's)
 
 A short run is part of ``make test`` (``tests/e2e/test_soak.py``); the exit status is 0
 unless a span or a metric point is missing.
@@ -152,13 +153,10 @@ async def _async_call(client: openai.AsyncOpenAI, kind: str, index: int) -> None
             pass
         return
     # a task cancelled while it reads the stream: its span ends with the cancellation
-    chunks = 0
     started = asyncio.Event()
 
     async def read() -> None:
-        nonlocal chunks
         async for _ in stream:
-            chunks += 1
             started.set()
 
     task = asyncio.ensure_future(read())
@@ -179,8 +177,11 @@ def _duration_points(reader: InMemoryMetricReader) -> int:
     return total
 
 
-def run(seconds: float, samples: int = 20) -> Soak:
-    """Make calls for ``seconds``; sample memory ``samples`` times."""
+def run(seconds: float | None = None, calls_wanted: int | None = None, samples: int = 20) -> Soak:
+    """Make calls for ``seconds``, or ``calls_wanted`` calls; sample memory ``samples``
+    times along the way."""
+    if (seconds is None) == (calls_wanted is None):
+        raise ValueError("give seconds or calls_wanted")
     exporter = CountingExporter()
     processor = BatchSpanProcessor(exporter, max_queue_size=65_536, schedule_delay_millis=500)
     tracer_provider = TracerProvider()
@@ -189,7 +190,7 @@ def run(seconds: float, samples: int = 20) -> Soak:
     meter_provider = MeterProvider(metric_readers=[reader])
     instrumentor = OpenAISentinelInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    soak = Soak(seconds=seconds)
+    soak = Soak(seconds=seconds or 0.0)
     calls: dict[str, int] = {}
     loop = asyncio.new_event_loop()  # one loop for the whole run, as an application has
     try:
@@ -200,7 +201,11 @@ def run(seconds: float, samples: int = 20) -> Soak:
             )
             started = time.monotonic()
             next_sample, index = 0.0, 0
-            while (elapsed := time.monotonic() - started) < seconds:
+
+            def progress(elapsed: float) -> float:
+                return elapsed / seconds if seconds else index / (calls_wanted or 1)
+
+            while (done := progress(elapsed := time.monotonic() - started)) < 1.0:
                 kind = _KINDS[index % len(_KINDS)]
                 if kind.startswith("async"):
                     loop.run_until_complete(_async_call(async_client, kind, index))
@@ -208,14 +213,15 @@ def run(seconds: float, samples: int = 20) -> Soak:
                     _call(client, kind, index)
                 calls[kind] = calls.get(kind, 0) + 1
                 index += 1
-                if elapsed >= next_sample:
+                if done >= next_sample:
                     gc.collect()
                     soak.rss_mb.append((round(elapsed, 2), round(rss_mb(), 2)))
-                    next_sample += seconds / samples
+                    next_sample += 1.0 / samples
             loop.run_until_complete(async_client.close())
             gc.collect()
             _abandoned.flush(timeout=30)
-            soak.rss_mb.append((round(time.monotonic() - started, 2), round(rss_mb(), 2)))
+            soak.seconds = round(time.monotonic() - started, 2)
+            soak.rss_mb.append((soak.seconds, round(rss_mb(), 2)))
     finally:
         loop.close()
         instrumentor.uninstrument()
@@ -248,11 +254,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--minutes", type=float, default=None)
     length.add_argument("--seconds", type=float, default=None)
+    length.add_argument("--calls", type=int, default=None, help="this many calls, however long")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args(argv)
-    seconds = args.seconds if args.seconds else (args.minutes or 1.0) * 60
     print(machine())
-    soak = run(seconds)
+    if args.calls:
+        soak = run(calls_wanted=args.calls)
+    else:
+        soak = run(args.seconds if args.seconds else (args.minutes or 1.0) * 60)
     print(report(soak))
     if args.json:
         figures = {**asdict(soak), "rss_growth_mb": soak.rss_growth_mb}

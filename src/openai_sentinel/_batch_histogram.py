@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
+from functools import cache
 from time import time_ns
 from typing import Any, Final
 
@@ -38,10 +39,15 @@ _Plan = tuple[Any, Any, Attributes]
 """A view match of the SDK, the key of the attribute set in it, the attributes it keeps."""
 
 
-def _sdk_parts() -> tuple[type, type, Callable[[Any], Any], tuple[type, ...]] | None:
+_Parts = tuple[type, type, Callable[[Any], Any], tuple[type, ...]]
+
+
+@cache
+def _sdk_parts() -> _Parts | None:
     """The SDK's histogram and measurement classes, its attribute hash and the exemplar
     filters that never sample a point recorded outside a sampled span; ``None`` when the
-    SDK is absent or laid out otherwise."""
+    SDK is absent or laid out otherwise. Looked up when the first recorder is made, so
+    that importing this module imports no SDK."""
     try:
         from opentelemetry.sdk.metrics import (
             AlwaysOffExemplarFilter,
@@ -68,18 +74,16 @@ def _sdk_parts() -> tuple[type, type, Callable[[Any], Any], tuple[type, ...]] | 
     )
 
 
-_PARTS: Final = _sdk_parts()
-
-
 class BatchRecorder:
     """Records batches of points of one attribute set, without exemplars, into
     ``histogram``; thread-safe as the SDK's aggregations are."""
 
-    __slots__ = ("_histogram", "fast")
+    __slots__ = ("_histogram", "_parts", "fast")
 
     def __init__(self, histogram: Histogram) -> None:
         self._histogram = histogram
-        self.fast = _PARTS is not None and isinstance(histogram, _PARTS[0])
+        self._parts = _sdk_parts()
+        self.fast = self._parts is not None and isinstance(histogram, self._parts[0])
         """Whether batches still go straight to the SDK's aggregations."""
 
     def record(self, values: Sequence[float], attributes: Attributes, context: Context) -> None:
@@ -106,8 +110,8 @@ class BatchRecorder:
         """Each aggregation's view match, key and attributes for ``attributes``; ``None``
         when the batch needs ``record`` (a value it would warn about, attributes it would
         clean, an exemplar filter that could sample the points)."""
-        assert _PARTS is not None
-        _, _, hash_attributes, quiet_filters = _PARTS
+        assert self._parts is not None
+        _, _, hash_attributes, quiet_filters = self._parts
         histogram: Any = self._histogram
         if not histogram._is_enabled():
             return []  # a disabled instrument records nothing
@@ -136,12 +140,13 @@ class BatchRecorder:
         ``consume_measurement`` would, without sampling exemplars."""
         if not plans:
             return
-        assert _PARTS is not None
+        assert self._parts is not None
+        measurement = self._parts[1]
         # One measurement per point, without attributes: they would be cleaned again,
         # and an aggregation reads them only to sample an exemplar, which these points
         # never are.
         now = time_ns()
-        points = [_PARTS[1](value, now, self._histogram, context, None) for value in values]
+        points = [measurement(value, now, self._histogram, context, None) for value in values]
         for match, key, kept in plans:
             if match._reset_on_collect:  # a delta reader: collect() may swap the table
                 with match._lock:
