@@ -17,10 +17,13 @@ call and records pre-built attribute dictionaries (so the figures are the SDK's 
   duration, input and output tokens, cost and confidence, in the span's context so the
   SDK offers them as exemplars, as ours are);
 * ``span25``, ``5pts``, ``1pt``: the parts, to read the cost of a span and of a point;
+* ``span25+5fast``, ``5fast``: the same points through openai-sentinel's
+  ``FastHistogram`` (``_fast_histogram.py``), as it records them (same data points and
+  exemplars, the SDK's lookups done once per attribute set);
 * streams: ``1pt/chunk``, one ``time_per_output_chunk`` point per chunk with the
   conventions' six attributes and no exemplar, as the conventions ask, through
   ``Histogram.record``; ``batched``, the same points in batches of 64 through
-  openai-sentinel's ``BatchRecorder`` (``_batch_histogram.py``), as it records them.
+  ``FastHistogram.record_batch``, as openai-sentinel records them.
 
 Run from the project root: ``.venv/bin/python bench/sdk_floor.py`` (about 40 s; ``--quick``:
 10 s). It reports; it never fails.
@@ -41,7 +44,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import INVALID_SPAN, SpanKind
 
-from openai_sentinel._batch_histogram import BatchRecorder
+from openai_sentinel._fast_histogram import FastHistogram
 
 try:  # ``python -m bench.sdk_floor`` from the project root
     from bench._environment import machine
@@ -100,12 +103,18 @@ class Recorder:
     """A wrapper that makes one span of ``attributes`` around the call, current while it
     runs, and records ``points`` histogram points (in its context) when it returns; for a
     stream, chunk points (``per_chunk``: none, ``record`` or ``batched``) and the rest
-    when it ends."""
+    when it ends; with ``fast``, the call's points go through ``FastHistogram``."""
 
-    def __init__(self, sdk: Sdk, *, attributes: int, points: int, per_chunk: str) -> None:
+    def __init__(
+        self, sdk: Sdk, *, attributes: int, points: int, per_chunk: str, fast: bool = False
+    ) -> None:
         self.tracer = sdk.tracer_provider.get_tracer(SCOPE)
         meter = sdk.meter_provider.get_meter(SCOPE)
-        self.histograms = [meter.create_histogram(f"bench.floor.h{i}") for i in range(points)]
+        self.histograms: list[Any] = [
+            meter.create_histogram(f"bench.floor.h{i}") for i in range(points)
+        ]
+        if fast:
+            self.histograms = [FastHistogram(histogram) for histogram in self.histograms]
         self.chunk_histogram = meter.create_histogram("bench.floor.chunk")
         self.attributes = span_attributes(attributes)
         self.with_span = attributes > 0
@@ -117,7 +126,7 @@ class Recorder:
 
     def chunks(self, stream: Any, span: Any, context: Any) -> Iterator[Any]:
         record = self.chunk_histogram.record
-        batch = BatchRecorder(self.chunk_histogram)
+        batch = FastHistogram(self.chunk_histogram)
         gaps: list[float] = []
         for chunk in stream:
             if self.per_chunk == "record":
@@ -125,11 +134,11 @@ class Recorder:
             elif self.per_chunk == "batched":
                 gaps.append(0.01)
                 if len(gaps) == 64:
-                    batch.record(gaps, CHUNK_ATTRIBUTES, NO_EXEMPLAR)
+                    batch.record_batch(gaps, CHUNK_ATTRIBUTES, NO_EXEMPLAR)
                     gaps = []
             yield chunk
         if gaps:
-            batch.record(gaps, CHUNK_ATTRIBUTES, NO_EXEMPLAR)
+            batch.record_batch(gaps, CHUNK_ATTRIBUTES, NO_EXEMPLAR)
         self.record(context)
         if span is not None:
             span.end()
@@ -161,7 +170,13 @@ def variants(sdk: Sdk, shapes: Sequence[tuple[str, int, int, str]]) -> list[Vari
 
     result = [Variant("bare", "bare client", None, nothing, nothing)]
     for name, attributes, points, per_chunk in shapes:
-        recorder = Recorder(sdk, attributes=attributes, points=points, per_chunk=per_chunk)
+        recorder = Recorder(
+            sdk,
+            attributes=attributes,
+            points=points,
+            per_chunk=per_chunk,
+            fast=name.endswith("fast"),
+        )
 
         def install(recorder: Recorder = recorder) -> None:
             wrapt.wrap_function_wrapper(CHAT_MODULE, "Completions.create", recorder)
@@ -180,6 +195,8 @@ CALL_SHAPES = (
     ("span25", 25, 0, ""),
     ("5pts", 0, 5, ""),
     ("1pt", 0, 1, ""),
+    ("span25+5fast", 25, 5, ""),
+    ("5fast", 0, 5, ""),
 )
 STREAM_SHAPES = (
     ("span25+5pts", 25, 5, ""),

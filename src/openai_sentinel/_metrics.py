@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Final, Protocol
 
 from opentelemetry.context import Context
-from opentelemetry.metrics import Counter, Histogram, Meter
+from opentelemetry.metrics import Counter, Meter
 from opentelemetry.trace import INVALID_SPAN, set_span_in_context
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
-from ._batch_histogram import BatchRecorder
+from ._fast_histogram import FastHistogram
 from .exchange import Exchange
 
 __all__ = ["LatestMetrics", "MetricSet", "StableMetrics", "histogram"]
@@ -26,13 +26,15 @@ NO_EXEMPLAR_CONTEXT: Final = set_span_in_context(INVALID_SPAN)
 """A context without a recording span: points recorded in it carry no exemplar."""
 
 
-def histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> Histogram:
+def histogram(meter: Meter, name: str, unit: str, buckets: tuple[float, ...]) -> FastHistogram:
     """A histogram with advisory bucket boundaries and its description from semconv."""
-    return meter.create_histogram(
-        name,
-        unit=unit,
-        description=semconv.METRIC_DESCRIPTIONS[name],
-        explicit_bucket_boundaries_advisory=list(buckets),
+    return FastHistogram(
+        meter.create_histogram(
+            name,
+            unit=unit,
+            description=semconv.METRIC_DESCRIPTIONS[name],
+            explicit_bucket_boundaries_advisory=list(buckets),
+        )
     )
 
 
@@ -60,7 +62,7 @@ class _Timings:
     def __init__(self, meter: Meter, duration: str, first_chunk: str, chunk_gap: str) -> None:
         self._duration = histogram(meter, duration, "s", semconv.DURATION_BUCKETS)
         self._first_chunk = histogram(meter, first_chunk, "s", semconv.DURATION_BUCKETS)
-        self._chunk_gaps = BatchRecorder(histogram(meter, chunk_gap, "s", semconv.DURATION_BUCKETS))
+        self._chunk_gaps = histogram(meter, chunk_gap, "s", semconv.DURATION_BUCKETS)
 
     def _record_timings(
         self, exchange: Exchange, attributes: Attributes, duration: float, context: Context | None
@@ -70,7 +72,7 @@ class _Timings:
             self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
 
     def record_chunk_gaps(self, attributes: Attributes, gaps: list[float]) -> None:
-        self._chunk_gaps.record(gaps, attributes, NO_EXEMPLAR_CONTEXT)
+        self._chunk_gaps.record_batch(gaps, attributes, NO_EXEMPLAR_CONTEXT)
 
 
 class StableMetrics(_Timings):

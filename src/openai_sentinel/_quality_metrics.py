@@ -13,6 +13,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.util.types import AttributeValue
 
 from . import semconv
+from ._metrics import histogram
 from ._sums import AttributeKey, in_process_sum
 from .analyzers import Findings
 from .analyzers.drift import OK
@@ -100,12 +101,8 @@ class QualityMetrics:
         states: Callable[[], Iterable[SeriesState]],
         active: Callable[[], bool],
     ) -> None:
-        describe = semconv.METRIC_DESCRIPTIONS
-        self._confidence = meter.create_histogram(
-            semconv.METRIC_CONFIDENCE,
-            unit="1",
-            description=describe[semconv.METRIC_CONFIDENCE],
-            explicit_bucket_boundaries_advisory=list(semconv.CONFIDENCE_BUCKETS),
+        self._confidence = histogram(
+            meter, semconv.METRIC_CONFIDENCE, "1", semconv.CONFIDENCE_BUCKETS
         )
         self._truncations = in_process_sum(meter, semconv.METRIC_TRUNCATIONS, "{response}")
         self._refusals = in_process_sum(meter, semconv.METRIC_REFUSALS, "{response}")

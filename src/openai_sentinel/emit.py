@@ -37,7 +37,13 @@ from ._security_telemetry import SecurityTelemetry, security_attributes
 from ._sums import key_of
 from ._version import __version__
 from .analyzers import Findings
-from .analyzers.confidence import SOURCE_LOGPROBS, Confidence, confidence_of, quality_of
+from .analyzers.confidence import (
+    SOURCE_LOGPROBS,
+    Confidence,
+    confidence_of,
+    prepare_heuristic,
+    quality_of,
+)
 from .analyzers.cost import PriceBook
 from .analyzers.drift import OK
 from .analyzers.drift_monitor import DriftChange, DriftMonitor
@@ -142,6 +148,8 @@ class Telemetry:
         """False once uninstrumented: wrappers still referenced anywhere pass calls through."""
         self.content_buffer_limit = text_buffer_limit(settings.content_max_length)
         """Characters of streamed text worth keeping per stream when capture is on."""
+        if settings.confidence_heuristic:
+            prepare_heuristic()
         self.tracer: Tracer = get_tracer(
             semconv.INSTRUMENTATION_SCOPE,
             __version__,

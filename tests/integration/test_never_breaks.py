@@ -125,8 +125,16 @@ class _FailingTracerProvider(TracerProvider):
         return tracer
 
 
+class _FailingConsumer:
+    """An SDK measurement consumer that fails whatever is asked of it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise Boom(f"measurement consumer: {name}")
+
+
 class _FailingMeterProvider(MeterProvider):
-    """A meter provider whose histograms raise on every record."""
+    """A meter provider whose histograms raise on every point, whichever way it is
+    recorded (``Histogram.record`` or straight to the SDK's aggregations)."""
 
     def get_meter(self, *args: Any, **kwargs: Any) -> Any:
         meter = super().get_meter(*args, **kwargs)
@@ -134,7 +142,7 @@ class _FailingMeterProvider(MeterProvider):
 
         def create_histogram(*a: Any, **k: Any) -> Any:
             histogram = create(*a, **k)
-            histogram.record = _boom  # type: ignore[method-assign]
+            histogram._measurement_consumer = _FailingConsumer()
             return histogram
 
         meter.create_histogram = create_histogram  # type: ignore[method-assign]

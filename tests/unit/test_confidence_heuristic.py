@@ -180,8 +180,13 @@ REFERENCE = re.compile(
     r"\b(?:" + "|".join(re.escape(phrase) for phrase in HEDGES) + r")\b", re.IGNORECASE
 )
 """The phrases as a plain case-insensitive alternation, against which the optimised
-pattern (lower-cased text, first-letter lookahead, optional apostrophes) is checked."""
-PIECES = [*HEDGES, "think", "sure", "may", "I", "i", "'", " ", ",", ".", "-", "_", "x", "1"]
+search (lower-cased text, a Hyperscan pass first, then a pattern with a first-letter
+lookahead and optional apostrophes) is checked."""
+PIECES = [
+    *HEDGES,
+    *("think", "sure", "may", "I", "i", "'", " ", ",", ".", "-", "_", "x", "1"),
+    *("é", "ß", "İ", "ü", "中", "\u00a0"),  # word characters to re, not to Hyperscan's \b
+]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
@@ -214,6 +219,8 @@ ADVERSARIAL = [
     pytest.param(" " * 2_000_000, 0, id="blanks"),
     pytest.param("'" * 2_000_000, 0, id="apostrophes"),
     pytest.param("x" * 1_999_990 + " probably", 1, id="hedge-at-the-end"),
+    pytest.param("é perhaps " * 120_000, MOST_HEDGES, id="not-ascii"),
+    pytest.param("İnot " * 250_000, 0, id="not-ascii-not-not"),
 ]
 
 

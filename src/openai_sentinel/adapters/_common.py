@@ -68,11 +68,28 @@ def as_str(value: object) -> str | None:
     return encodable(value) if isinstance(value, str) else None
 
 
+_SERVER_CACHE_SIZE: Final = 64
+_SERVER_BY_URL: dict[int, tuple[Any, tuple[str | None, int | None]]] = {}
+"""The server of each recent ``base_url`` object (URLs are immutable; a client given a
+new base URL gets a new object), by identity, with the object to check it against."""
+
+
 def server_of(client: Any) -> tuple[str | None, int | None]:
     """``server.address`` and ``server.port`` from a client's ``base_url`` (httpx or httpx2)."""
     url = getattr(client, "base_url", None)
     if url is None:
         return None, None
+    cached = _SERVER_BY_URL.get(id(url))
+    if cached is not None and cached[0] is url:
+        return cached[1]
+    server = _server_of_url(url)
+    if len(_SERVER_BY_URL) >= _SERVER_CACHE_SIZE:
+        _SERVER_BY_URL.clear()
+    _SERVER_BY_URL[id(url)] = (url, server)
+    return server
+
+
+def _server_of_url(url: Any) -> tuple[str | None, int | None]:
     host = getattr(url, "host", None)
     if not isinstance(host, str) or not host:
         return None, None
