@@ -7,6 +7,7 @@ as the conventions' transition plan asks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, Protocol
 
 from opentelemetry.context import Context
@@ -50,7 +51,7 @@ class MetricSet(Protocol):
     ) -> None:
         """Duration, tokens and (for streams) time to first chunk of a finished call."""
 
-    def record_chunk_gaps(self, attributes: Attributes, gaps: list[float]) -> None:
+    def record_chunk_gaps(self, attributes: Attributes, gaps: Sequence[float]) -> None:
         """Time between consecutive chunks, recorded without exemplars (one per chunk)."""
 
 
@@ -71,7 +72,7 @@ class _Timings:
         if exchange.time_to_first_chunk is not None:
             self._first_chunk.record(exchange.time_to_first_chunk, attributes, context)
 
-    def record_chunk_gaps(self, attributes: Attributes, gaps: list[float]) -> None:
+    def record_chunk_gaps(self, attributes: Attributes, gaps: Sequence[float]) -> None:
         self._chunk_gaps.record_batch(gaps, attributes, NO_EXEMPLAR_CONTEXT)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
@@ -632,7 +633,7 @@ class Telemetry:
         if findings.security is not None:
             self._security.record(findings.security)
 
-    def record_chunk_gaps(self, exchange: Exchange, gaps: list[float]) -> None:
+    def record_chunk_gaps(self, exchange: Exchange, gaps: Sequence[float]) -> None:
         """Record the time between consecutive chunks of a stream.
 
         There is one point per chunk, so they carry only the attributes the conventions

@@ -81,12 +81,14 @@ class AnswerCollector:
     """The answers of a streamed chat or legacy completion, chunk by chunk: logprobs per
     choice, refusals, and the first choice's text up to the limit."""
 
-    __slots__ = ("_answers", "_left", "_text", "refused")
+    __slots__ = ("_answers", "refused", "text_left", "text_parts")
 
     def __init__(self) -> None:
         self._answers: dict[int, AnswerLogprobs] = {}
-        self._text: list[str] = []
-        self._left = ANSWER_TEXT_LIMIT
+        self.text_parts: list[str] = []
+        """The first choice's text deltas kept so far."""
+        self.text_left = ANSWER_TEXT_LIMIT
+        """Characters of the first choice's text still to keep."""
         self.refused = False
 
     def logprobs(self, index: int, tokens: Any) -> None:
@@ -100,17 +102,17 @@ class AnswerCollector:
 
     def text(self, delta: Any) -> None:
         """A text delta of the first choice."""
-        left = self._left
+        left = self.text_left
         if left > 0 and type(delta) is str:
             if len(delta) > left:
                 delta = delta[:left]
-            self._text.append(delta)
-            self._left = left - len(delta)
+            self.text_parts.append(delta)
+            self.text_left = left - len(delta)
 
     def fill(self, exchange: Exchange) -> None:
         """Write what the chunks said into ``exchange``."""
-        if self._text:
-            exchange.answer_text = "".join(self._text)
+        if self.text_parts:
+            exchange.answer_text = "".join(self.text_parts)
         if self.refused:
             exchange.refused = True
         _keep(exchange, {index: self._answers[index] for index in sorted(self._answers)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from .. import semconv
 from ..exchange import Exchange, Message
@@ -138,6 +138,10 @@ class ChoiceStreamAccumulator:
         "_usage",
     )
 
+    _reads_deltas: ClassVar[bool] = True
+    """Whether the choices are chat choices (a ``delta`` each), read by :meth:`add`;
+    otherwise by :meth:`_read_answer`."""
+
     def __init__(self, exchange: Exchange, *, capture_content: bool, text_limit: int) -> None:
         self._exchange = exchange
         self._capture = capture_content
@@ -170,7 +174,30 @@ class ChoiceStreamAccumulator:
                 finish[index] = reason
             elif reason is not None:
                 finish[index] = reason
-            self._read_answer(index, choice)
+            if self._reads_deltas:
+                # A chat choice's answer, read here rather than in a method: this runs
+                # for every chunk, and a call per chunk shows in what a stream costs.
+                try:  # the client's chunk models always have these; a stranger may not
+                    logprobs = choice.logprobs
+                    delta = choice.delta
+                    refusal = delta.refusal
+                    content = delta.content
+                except AttributeError:
+                    pass
+                else:
+                    answers = self._answers
+                    if logprobs is not None:
+                        self._read_logprobs(index, logprobs)
+                    if refusal:
+                        answers.refused = True
+                    if index == 0 and content and answers.text_left > 0 and type(content) is str:
+                        left = answers.text_left
+                        if len(content) > left:
+                            content = content[:left]
+                        answers.text_parts.append(content)
+                        answers.text_left = left - len(content)
+            else:
+                self._read_answer(index, choice)
             if self._capture:
                 text = self._texts.get(index)
                 if text is None:
@@ -183,25 +210,18 @@ class ChoiceStreamAccumulator:
     def _read_choice(self, text: ChoiceText, choice: Any) -> None:
         text.add(getattr(choice, "delta", None))
 
-    def _read_answer(self, index: int, choice: Any) -> None:
-        """What the analyzers need of a chat choice: logprobs, refusal, first answer's text."""
-        try:  # the client's chunk models always have these; a stranger object may not
-            logprobs = choice.logprobs
-            delta = choice.delta
-            refusal = delta.refusal
-            content = delta.content
-        except AttributeError:
-            return
+    def _read_logprobs(self, index: int, logprobs: Any) -> None:
+        """A chat choice's token logprobs, of its content and of its refusal."""
         answers = self._answers
-        if logprobs is not None:
-            answers.logprobs(index, getattr(logprobs, "content", None))
-            refusal_tokens = getattr(logprobs, "refusal", None)
-            if refusal_tokens:
-                answers.logprobs(index, refusal_tokens)
-        if refusal:
-            answers.refused = True
-        if index == 0 and content:
-            answers.text(content)
+        answers.logprobs(index, getattr(logprobs, "content", None))
+        refusal_tokens = getattr(logprobs, "refusal", None)
+        if refusal_tokens:
+            answers.logprobs(index, refusal_tokens)
+
+    def _read_answer(self, index: int, choice: Any) -> None:
+        """What the analyzers need of a choice that is not a chat choice (which
+        :meth:`add` reads itself): logprobs, first answer's text."""
+        raise NotImplementedError
 
     def _read_usage(self, usage: Any) -> None:
         raise NotImplementedError

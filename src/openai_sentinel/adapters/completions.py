@@ -34,6 +34,7 @@ def _output_message(text: str | None, finish: str) -> Message:
 
 class _CompletionStreamAccumulator(ChoiceStreamAccumulator):
     __slots__ = ()
+    _reads_deltas = False
 
     def _read_choice(self, text: ChoiceText, choice: Any) -> None:
         text.add_text(getattr(choice, "text", None))
