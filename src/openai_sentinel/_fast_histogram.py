@@ -174,6 +174,8 @@ class FastHistogram:
         ):
             return None
         storages = consumer._reader_storages  # replaced, never changed, as readers come and go
+        if type(attributes) is not dict:  # None, or a mapping the SDK copies its own way
+            return None
         try:
             key: _Key = (tuple(attributes.items()), tuple(map(type, attributes.values())))
             cached = self._plans.get(key)

@@ -355,7 +355,8 @@ def test_attributes_the_sdk_would_clean_go_through_record(
     fast.record(0.5, {"tags": ["a", "b"]}, None)  # unhashable: cleaned into a tuple
     fast.record(0.5, {"": "empty key"}, None)  # dropped by the SDK
     fast.record(0.5, {"weird": object()}, None)  # turned into a string
-    assert counted.calls == 3
+    fast.record(0.5, None, None)  # no attributes: the SDK's own default
+    assert counted.calls == 4
     assert fast.fast
 
 
