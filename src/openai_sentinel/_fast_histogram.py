@@ -115,11 +115,6 @@ class FastHistogram:
         self.fast = self._parts is not None and isinstance(histogram, self._parts.histogram)
         """Whether points still go straight to the SDK's aggregations."""
 
-    @property
-    def histogram(self) -> Histogram:
-        """The instrument the points go into."""
-        return self._histogram
-
     def record(self, value: float, attributes: Attributes, context: Context | None) -> None:
         """``Histogram.record(value, attributes, context)``; ``attributes`` must not
         change afterwards (an exemplar may keep them)."""
