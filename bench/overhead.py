@@ -456,8 +456,32 @@ def _is_wrapped() -> bool:
     return isinstance(Completions.__dict__["create"], wrapt.FunctionWrapper)
 
 
-def make_variants(sdk: Sdk, *, stream: bool, control: bool) -> list[Variant]:
-    """The variants of one scenario, ``bare`` first."""
+FEATURES: dict[str, dict[str, Any]] = {
+    "security": {"security_scanning": False},
+    "confidence": {"confidence_heuristic": False},
+    "drift": {"drift_detection": False},
+    "repeats": {"repeat_window_seconds": 0},
+    "all four": {
+        "security_scanning": False,
+        "confidence_heuristic": False,
+        "drift_detection": False,
+        "repeat_window_seconds": 0,
+    },
+}
+"""With ``--features``: each analysis turned off (and all four at once), so that what each
+costs per call shows as the paired difference from the default settings."""
+
+
+def feature_variant(feature: str) -> str:
+    """The name of the variant that runs without ``feature``."""
+    return "without " + feature
+
+
+def make_variants(
+    sdk: Sdk, *, stream: bool, control: bool, features: bool = False
+) -> list[Variant]:
+    """The variants of one scenario, ``bare`` first (with ``features``, the non-stream
+    scenario also gets one variant per entry of :data:`FEATURES`)."""
     minimal = MinimalWrapper(sdk)
     minimal_outside = MinimalWrapper(sdk, points_in_span=False)
     instrumentor = OpenAISentinelInstrumentor()
@@ -472,13 +496,12 @@ def make_variants(sdk: Sdk, *, stream: bool, control: bool) -> list[Variant]:
     def uninstall_minimal() -> None:
         unwrap(Completions, "create")
 
-    def sentinel(**settings: bool) -> Callable[[], None]:
+    def sentinel(**settings: Any) -> Callable[[], None]:
         def install() -> None:
             instrumentor.instrument(
                 tracer_provider=sdk.tracer_provider,
                 meter_provider=sdk.meter_provider,
-                capture_content=settings.get("capture_content", False),
-                stream_usage=settings.get("stream_usage", False),
+                **{"capture_content": False, "stream_usage": False, **settings},
             )
             if not _is_wrapped():
                 raise RuntimeError("OpenAISentinelInstrumentor did not wrap Completions.create")
@@ -523,6 +546,12 @@ def make_variants(sdk: Sdk, *, stream: bool, control: bool) -> list[Variant]:
             instrumentor.uninstrument,
         )
     )
+    if features and not stream:
+        for feature, settings in FEATURES.items():
+            name = feature_variant(feature)
+            variants.append(
+                Variant(name, "  " + name, scope, sentinel(**settings), instrumentor.uninstrument)
+            )
     return variants
 
 
@@ -673,6 +702,31 @@ def summarise(scenario: Scenario) -> dict[str, Summary]:
     return result
 
 
+@dataclass
+class FeatureCost:
+    """What one analysis adds to a call: the default settings' time minus the time
+    without it, paired within each round (thread CPU, µs), median and quartiles."""
+
+    feature: str
+    cpu_us: float
+    q1_us: float
+    q3_us: float
+
+
+def feature_costs(summaries: dict[str, Summary]) -> list[FeatureCost]:
+    """Each measured entry of :data:`FEATURES`: its cost per call."""
+    full = summaries["sentinel"].cpu.rounds_us
+    costs = []
+    for feature in FEATURES:
+        without = summaries.get(feature_variant(feature))
+        if without is None:
+            continue
+        diffs = [a - b for a, b in zip(full, without.cpu.rounds_us, strict=True)]
+        q1, q3 = _quartiles(diffs)
+        costs.append(FeatureCost(feature, statistics.median(diffs), q1, q3))
+    return costs
+
+
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or denominator is None or denominator <= 0:
         return None
@@ -788,6 +842,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--control", action="store_true", help="add an A/A bare variant")
     parser.add_argument("--no-stream", action="store_true", help="skip the stream scenario")
+    parser.add_argument(
+        "--features",
+        action="store_true",
+        help="also run without each analysis (security, confidence heuristic, drift, "
+        "repeats, then all four) and print what each costs per call",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     for name in ("calls", "chunks", "streams", "rounds"):
@@ -807,7 +867,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "non_stream",
             non_stream_call(make_client(completion_body(), "application/json")),
             args.calls,
-            make_variants(sdk, stream=False, control=args.control),
+            make_variants(sdk, stream=False, control=args.control, features=args.features),
         )
     ]
     chunks = args.chunks + 2  # + the finish chunk and the usage chunk
@@ -856,6 +916,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ns,
         0,
     )
+    costs = feature_costs(ns)
+    if costs:
+        print("\nwhat each analysis costs per call (defaults - without it, paired per round)")
+        for cost in costs:
+            print(
+                f"  {cost.feature:<24}{cost.cpu_us:>10.1f} µs cpu"
+                f"{f'[{cost.q1_us:.0f}..{cost.q3_us:.0f}]':>14}"
+            )
     targets = [
         Target(
             "T1 non-stream overhead, sentinel / minimal",
@@ -908,6 +976,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for name, summaries in results.items()
             },
             "targets": [target.as_dict() for target in targets],
+            "feature_costs": [asdict(cost) for cost in costs],
         }
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(document, out, indent=2)

@@ -59,6 +59,54 @@ def test_azure_clients_are_azure_whatever_their_host(telemetry: Telemetry, instr
     assert attributes[semconv.SERVER_ADDRESS] == "gateway.example.com"
 
 
+def test_the_address_follows_a_base_url_changed_after_the_client_was_made(
+    telemetry: Telemetry, instrumented
+) -> None:
+    client = sync_client(ScriptedAPI(), base_url="https://api.openai.com/v1")
+    client.chat.completions.create(model="m", messages=MESSAGES)
+    client.base_url = "https://api.groq.com/openai/v1"
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "again"}])
+    first, second = (span.attributes or {} for span in telemetry.spans())
+    assert first[semconv.SERVER_ADDRESS] == "api.openai.com"
+    assert second[semconv.SERVER_ADDRESS] == "api.groq.com"
+    assert second[semconv.GEN_AI_PROVIDER_NAME] == semconv.PROVIDER_GROQ
+
+
+class _RoutedClient(openai.OpenAI):
+    """A client whose own ``base_url`` property sends every request to a gateway."""
+
+    @property
+    def base_url(self) -> http.URL:  # type: ignore[override]
+        return http.URL("http://gateway.internal:4000/v1/")
+
+    @base_url.setter
+    def base_url(self, url: http.URL | str) -> None:
+        self._base_url = http.URL(str(url))
+
+
+def test_a_client_class_with_its_own_base_url_property_is_read_through_it(
+    telemetry: Telemetry, instrumented
+) -> None:
+    api = ScriptedAPI()
+    seen: list[str] = []
+
+    def handler(request: http.Request) -> http.Response:
+        seen.append(str(request.url.host))
+        return api(request)
+
+    client = _RoutedClient(
+        api_key="sk-test",
+        base_url="https://api.openai.com/v1",
+        max_retries=0,
+        http_client=http.Client(transport=http.MockTransport(handler)),
+    )
+    client.chat.completions.create(model="m", messages=MESSAGES)
+    attributes = telemetry.span().attributes or {}
+    assert seen == ["gateway.internal"]
+    assert attributes[semconv.SERVER_ADDRESS] == "gateway.internal"
+    assert attributes[semconv.SERVER_PORT] == 4000
+
+
 def _metric_names(telemetry: Telemetry) -> set[str]:
     data = telemetry.metric_reader.get_metrics_data()
     return {
