@@ -72,6 +72,31 @@ def test_the_address_follows_a_base_url_changed_after_the_client_was_made(
     assert second[semconv.GEN_AI_PROVIDER_NAME] == semconv.PROVIDER_GROQ
 
 
+def test_the_module_level_client_is_read_through_the_module_s_base_url(
+    telemetry: Telemetry, instrumented, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = ScriptedAPI()
+    seen: list[str] = []
+
+    def handler(request: http.Request) -> http.Response:
+        seen.append(str(request.url.host))
+        return api(request)
+
+    monkeypatch.setattr(openai, "api_key", "sk-test")
+    monkeypatch.setattr(openai, "max_retries", 0)
+    monkeypatch.setattr(openai, "http_client", http.Client(transport=http.MockTransport(handler)))
+    monkeypatch.setattr(openai, "base_url", "https://api.openai.com/v1")
+    monkeypatch.setattr(openai, "_client", None)
+    openai.chat.completions.create(model="m", messages=MESSAGES)
+    openai.base_url = "http://gateway.internal:4000/v1"  # the module client reads it anew
+    openai.chat.completions.create(model="m", messages=[{"role": "user", "content": "again"}])
+    first, second = (span.attributes or {} for span in telemetry.spans())
+    assert seen == ["api.openai.com", "gateway.internal"]
+    assert first[semconv.SERVER_ADDRESS] == "api.openai.com"
+    assert second[semconv.SERVER_ADDRESS] == "gateway.internal"
+    assert second[semconv.SERVER_PORT] == 4000
+
+
 class _RoutedClient(openai.OpenAI):
     """A client whose own ``base_url`` property sends every request to a gateway."""
 

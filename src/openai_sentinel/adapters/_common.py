@@ -74,19 +74,31 @@ _SERVER_BY_URL: dict[int, tuple[Any, tuple[str | None, int | None]]] = {}
 new base URL gets a new object), by identity, with the object to check it against."""
 
 
+_PLAIN_BASE_URL_GETTERS: Final = frozenset(
+    {
+        ("openai._base_client", "BaseClient.base_url"),  # openai 1 and 2
+        ("openai._client", "OpenAI.base_url"),  # openai 3: imports a module on every read
+        ("openai._client", "AsyncOpenAI.base_url"),
+    }
+)
+"""The ``base_url`` properties of the openai package that only return ``_base_url``. Not
+among them: the module-level client's (``openai.chat...`` with ``openai.base_url`` set),
+which answers the module's setting first."""
 _PLAIN_BASE_URL: dict[type, bool] = {}
-"""Per client class: whether its ``base_url`` is the openai package's own property, which
-returns ``_base_url`` (openai 3's imports a module on every read: 1.7 µs here)."""
+"""Per client class: whether its ``base_url`` property is one of those."""
 
 
 def _base_url(client: Any) -> Any:
-    """``client.base_url``, read from ``_base_url`` when that is all the property does."""
+    """``client.base_url``, read from ``_base_url`` when that is all the property does
+    (openai 3's takes 1.7 µs here)."""
     kind = type(client)
     plain = _PLAIN_BASE_URL.get(kind)
     if plain is None:
         getter = getattr(getattr(kind, "base_url", None), "fget", None)
-        module = getattr(getter, "__module__", None) or ""
-        plain = module == "openai" or module.startswith("openai.")
+        plain = (
+            getattr(getter, "__module__", None),
+            getattr(getter, "__qualname__", None),
+        ) in _PLAIN_BASE_URL_GETTERS
         if len(_PLAIN_BASE_URL) >= _SERVER_CACHE_SIZE:
             _PLAIN_BASE_URL.clear()
         _PLAIN_BASE_URL[kind] = plain
