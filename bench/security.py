@@ -1,7 +1,7 @@
 """What the security scanner costs: ordinary prompts, adversarial megabytes, scaling, the
 two engines, building the scanner, and (when the corpora are at hand) its recall.
 
-Six parts:
+Seven parts:
 
 1. A 4 KB prompt made of ``tests/data/security/benign.jsonl`` texts, ASCII and
    mixed-language: ``Scanner.scan`` in both directions and its pieces (injection, PII,
@@ -16,6 +16,12 @@ Six parts:
 6. If the security corpora are found (``--corpora``, ``$OPENAI_SENTINEL_SECURITY_CORPORA``
    or ``/work/shared/corpora/security``): injection recall per source and the
    false-positive rate at the default threshold. Texts are never printed.
+7. In place: the scans of ``bench/overhead.py``'s chat call (its short user prompt and
+   its answer) and their pieces, each run right after a real client call over a mock
+   transport, as the instrumentation runs them, alternating with client calls alone; the
+   cost is the difference of the two medians per round (median and quartiles over the
+   rounds), next to the same piece in a tight loop. The client's own work leaves the
+   caches cold, which is what a scan costs in an instrumented call.
 
 Targets, PASS/FAIL: a 4 KB prompt scanned by every detector (input direction) in at most
 100 µs (median); every 1 MiB adversarial input in at most 100 ms (the slower direction).
@@ -592,6 +598,97 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+# -- 7. in place ----------------------------------------------------------------------------
+
+
+@dataclass
+class InPlace:
+    """One scan piece: µs per call in a tight loop, and right after a client call."""
+
+    name: str
+    label: str
+    loop_us: float
+    in_place_us: float
+    q1_us: float
+    q3_us: float
+
+
+def _call_pieces(scanner: Scanner, prompt: str, answer: str) -> dict[str, Callable[[], object]]:
+    """The scans of one instrumented call (the answer's in the request's domain, as the
+    instrumentation does), then their pieces."""
+
+    def both() -> None:
+        request = scanner.scan(prompt)
+        scanner.scan(answer, "output", domain=request.domain, infer_domain=False)
+
+    return {
+        "both scans of a call": both,
+        "  input scan": lambda: scanner.scan(prompt),
+        "  output scan": lambda: scanner.scan(answer, "output", infer_domain=False),
+        "    injection (prompt)": lambda: scanner.injection.scan(prompt),
+        "    PII (prompt and answer)": lambda: (scanner.pii.find(prompt), scanner.pii.find(answer)),
+        "    domain (prompt)": lambda: scanner.hallucination.domain_of(prompt),
+    }
+
+
+def run_in_place(scanner: Scanner, rounds: int, calls: int) -> list[InPlace]:
+    """Each piece after a client call: per round, ``calls`` client calls followed by the
+    piece alternate with as many client calls alone (so that a slow drift of the machine
+    touches both alike); the round's figure is the difference of their medians."""
+    from bench.overhead import ANSWER, MESSAGES, completion_body, make_client, non_stream_call
+
+    call = non_stream_call(make_client(completion_body(), "application/json"))
+    prompt = str(MESSAGES[-1]["content"])
+    pieces = _call_pieces(scanner, prompt, ANSWER)
+    differences: dict[str, list[float]] = {name: [] for name in pieces}
+    for _ in range(20):
+        call()
+    for index in range(rounds + 1):  # the first round warms up
+        shift = index % len(pieces)
+        names = list(pieces)
+        for name in names[shift:] + names[:shift]:
+            piece = pieces[name]
+            alone: list[int] = []
+            then: list[int] = []
+            gc.collect()
+            gc.disable()
+            try:
+                for _ in range(calls):
+                    start = time.thread_time_ns()
+                    call()
+                    middle = time.thread_time_ns()
+                    call()
+                    piece()
+                    alone.append(middle - start)
+                    then.append(time.thread_time_ns() - middle)
+            finally:
+                gc.enable()
+            if index:
+                differences[name].append((statistics.median(then) - statistics.median(alone)) / 1e3)
+    results = []
+    for name, piece in pieces.items():
+        diffs = differences[name]
+        q1, _, q3 = statistics.quantiles(diffs, n=4, method="inclusive")
+        loop = time_calls(name, name, piece, max(calls * 10, 200)).cpu_median_us
+        results.append(InPlace(name.strip(), name, loop, statistics.median(diffs), q1, q3))
+    return results
+
+
+def print_in_place(results: list[InPlace], rounds: int, calls: int) -> None:
+    print(
+        f"\n7. in place: overhead.py's chat call, each piece right after a client call "
+        f"({rounds} rounds x {calls} calls, paired against calls alone; thread CPU µs)"
+    )
+    print(f"  {'piece':<30}{'loop':>8}{'in place':>10}{'[q1..q3]':>14}{'x loop':>8}")
+    for result in results:
+        spread = f"[{result.q1_us:.0f}..{result.q3_us:.0f}]"
+        ratio = result.in_place_us / result.loop_us if result.loop_us > 0 else math.nan
+        print(
+            f"  {result.label:<30}{result.loop_us:>8.1f}{result.in_place_us:>10.1f}"
+            f"{spread:>14}{ratio:>8.1f}"
+        )
+
+
 # -- targets ----------------------------------------------------------------------------------
 
 
@@ -690,13 +787,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="cpu",
         help="clock whose figures decide PASS/FAIL (default: thread CPU time)",
     )
+    parser.add_argument(
+        "--in-place-rounds", type=int, default=30, help="rounds of the in-place figures"
+    )
+    parser.add_argument(
+        "--in-place-calls", type=int, default=50, help="client calls per in-place block"
+    )
     parser.add_argument("--corpora", metavar="DIR", help=f"the corpora (default: ${CORPORA_ENV})")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     args = parser.parse_args(argv)
     if args.quick:
         args.calls, args.runs, args.scaling, args.build_runs = 200, 3, 1, 1
-    for name in ("calls", "runs", "scaling", "build_runs"):
+        args.in_place_rounds = 6
+    for name in ("calls", "runs", "scaling", "build_runs", "in_place_rounds", "in_place_calls"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
@@ -724,6 +828,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engines = run_engines(scanner, fallback, texts, args.calls)
     directory = corpora_dir(args.corpora)
     quality = run_quality(scanner, directory) if directory is not None else None
+    in_place = run_in_place(scanner, args.in_place_rounds, args.in_place_calls)
     elapsed = time.perf_counter() - started
 
     print_prompts(texts, prompt, args.decide_by)
@@ -732,6 +837,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_engines(engines, args.decide_by)
     print_build(build)
     print_quality(quality, args.corpora)
+    print_in_place(in_place, args.in_place_rounds, args.in_place_calls)
     checks = targets(args.decide_by, prompt, adversarial, quality)
     print(f"\ntargets (decided by {args.decide_by} time):")
     for target in checks:
@@ -755,6 +861,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
             "build": asdict(build),
             "quality": asdict(quality) if quality is not None else None,
+            "in_place": [asdict(result) for result in in_place],
             "targets": [t.as_dict() for t in checks],
         }
         with open(args.json, "w", encoding="utf-8") as out:
