@@ -3,6 +3,8 @@ replace the v1.41 ones when ``OTEL_SEMCONV_STABILITY_OPT_IN`` asks for them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import openai
 import pytest
 
@@ -72,16 +74,22 @@ def test_the_address_follows_a_base_url_changed_after_the_client_was_made(
     assert second[semconv.GEN_AI_PROVIDER_NAME] == semconv.PROVIDER_GROQ
 
 
+def _host_recorder() -> tuple[Callable[[http.Request], http.Response], list[str]]:
+    """A scripted API, and the host of each request it was sent, in order."""
+    api = ScriptedAPI()
+    hosts: list[str] = []
+
+    def handler(request: http.Request) -> http.Response:
+        hosts.append(str(request.url.host))
+        return api(request)
+
+    return handler, hosts
+
+
 def test_the_module_level_client_is_read_through_the_module_s_base_url(
     telemetry: Telemetry, instrumented, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    api = ScriptedAPI()
-    seen: list[str] = []
-
-    def handler(request: http.Request) -> http.Response:
-        seen.append(str(request.url.host))
-        return api(request)
-
+    handler, seen = _host_recorder()
     monkeypatch.setattr(openai, "api_key", "sk-test")
     monkeypatch.setattr(openai, "max_retries", 0)
     monkeypatch.setattr(openai, "http_client", http.Client(transport=http.MockTransport(handler)))
@@ -112,13 +120,7 @@ class _RoutedClient(openai.OpenAI):
 def test_a_client_class_with_its_own_base_url_property_is_read_through_it(
     telemetry: Telemetry, instrumented
 ) -> None:
-    api = ScriptedAPI()
-    seen: list[str] = []
-
-    def handler(request: http.Request) -> http.Response:
-        seen.append(str(request.url.host))
-        return api(request)
-
+    handler, seen = _host_recorder()
     client = _RoutedClient(
         api_key="sk-test",
         base_url="https://api.openai.com/v1",
